@@ -1,0 +1,165 @@
+// aio::Coro<T>: what a coroutine function returns (asyncio's coroutine object).
+//
+//   aio::Coro<int> answer() { co_await aio::sleep(10ms); co_return 42; }
+//   int value = co_await answer();   // runs inside the current task
+//
+// A Coro is lazy (nothing runs until it is awaited or given to create_task),
+// move-only, and awaited at most once. Awaiting it runs the coroutine inside the
+// current task with no scheduling, like `await coro()` in Python: control moves
+// to it by symmetric transfer and comes straight back when it finishes, so deep
+// chains of coroutines that complete synchronously do not grow the stack.
+// A Coro destroyed without being awaited destroys its frame, never running it.
+//
+// Lifetimes: a coroutine keeps the references it was given. Pass arguments by
+// value when the coroutine may outlive the caller's variables (always, for a
+// task); aio::invoke() makes a lambda coroutine safe by owning the lambda.
+#ifndef AIO_ASYNC_CORO_H_
+#define AIO_ASYNC_CORO_H_
+
+#include <coroutine>
+#include <exception>
+#include <functional>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "async/errors.h"
+
+namespace aio {
+
+template <class T = void>
+class Coro;
+
+namespace internal {
+
+class CoroPromiseBase {
+ public:
+  std::suspend_always initial_suspend() const noexcept { return {}; }
+
+  struct FinalAwaiter {
+    bool await_ready() const noexcept { return false; }
+    template <class Promise>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> self) const noexcept {
+      // Back to the awaiting coroutine; a task's root has none, and the task
+      // finds it done when the step returns.
+      std::coroutine_handle<> continuation = self.promise().continuation;
+      return continuation ? continuation : std::noop_coroutine();
+    }
+    void await_resume() const noexcept {}
+  };
+  FinalAwaiter final_suspend() const noexcept { return {}; }
+
+  void unhandled_exception() noexcept { exception = std::current_exception(); }
+
+  std::coroutine_handle<> continuation;
+  std::exception_ptr exception;
+};
+
+template <class T>
+class CoroPromise : public CoroPromiseBase {
+ public:
+  Coro<T> get_return_object() noexcept;
+  template <class U = T>
+  void return_value(U&& value) noexcept(std::is_nothrow_constructible_v<T, U&&>) {
+    this->value.emplace(std::forward<U>(value));
+  }
+  T take_result() {
+    if (exception) std::rethrow_exception(exception);
+    return std::move(*value);
+  }
+  std::optional<T> value;
+};
+
+template <>
+class CoroPromise<void> : public CoroPromiseBase {
+ public:
+  Coro<void> get_return_object() noexcept;
+  void return_void() noexcept {}
+  void take_result() {
+    if (exception) std::rethrow_exception(exception);
+  }
+};
+
+}  // namespace internal
+
+template <class T>
+class [[nodiscard]] Coro {
+ public:
+  using promise_type = internal::CoroPromise<T>;
+  using value_type = T;
+
+  Coro() = default;
+  Coro(Coro&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
+  Coro& operator=(Coro&& other) noexcept {
+    if (this != &other) {
+      reset();
+      handle_ = std::exchange(other.handle_, {});
+    }
+    return *this;
+  }
+  ~Coro() { reset(); }
+
+  // False once awaited or handed to a task (or for a default-constructed Coro).
+  bool valid() const noexcept { return static_cast<bool>(handle_); }
+
+  // Awaiting consumes the Coro: the awaiter owns the frame from then on and
+  // destroys it when the await completes. Awaiting an empty Coro (moved from,
+  // already awaited) throws InvalidStateError instead of crashing.
+  auto operator co_await() && noexcept {
+    struct Awaiter {
+      std::coroutine_handle<promise_type> callee;
+      explicit Awaiter(std::coroutine_handle<promise_type> handle) noexcept : callee(handle) {}
+      Awaiter(Awaiter&& other) noexcept : callee(std::exchange(other.callee, {})) {}
+      ~Awaiter() {
+        if (callee) callee.destroy();
+      }
+      bool await_ready() const noexcept { return !callee; }
+      std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
+        callee.promise().continuation = caller;
+        return callee;
+      }
+      T await_resume() {
+        if (!callee) throw InvalidStateError("this Coro was already awaited or handed to a task (a Coro runs once)");
+        return callee.promise().take_result();
+      }
+    };
+    return Awaiter(std::exchange(handle_, {}));
+  }
+
+  // Gives up ownership of the frame (create_task takes it over).
+  std::coroutine_handle<promise_type> release() noexcept { return std::exchange(handle_, {}); }
+
+ private:
+  friend class internal::CoroPromise<T>;
+  explicit Coro(std::coroutine_handle<promise_type> handle) noexcept : handle_(handle) {}
+
+  void reset() noexcept {
+    if (handle_) std::exchange(handle_, {}).destroy();
+  }
+
+  std::coroutine_handle<promise_type> handle_;
+};
+
+namespace internal {
+template <class T>
+Coro<T> CoroPromise<T>::get_return_object() noexcept {
+  return Coro<T>(std::coroutine_handle<CoroPromise<T>>::from_promise(*this));
+}
+inline Coro<void> CoroPromise<void>::get_return_object() noexcept {
+  return Coro<void>(std::coroutine_handle<CoroPromise<void>>::from_promise(*this));
+}
+}  // namespace internal
+
+// Calls `function(arguments...)` (which returns a Coro) and keeps the callable
+// and the arguments alive until that coroutine finishes. Use it to run a lambda
+// coroutine whose captures would otherwise die with the temporary lambda:
+//   auto task = aio::create_task(aio::invoke([data] () -> aio::Coro<> { ... }));
+template <class Function, class... Arguments>
+auto invoke(Function function, Arguments... arguments)
+    -> Coro<typename std::invoke_result_t<Function&, Arguments&...>::value_type> {
+  co_return co_await std::invoke(function, arguments...);
+}
+
+}  // namespace aio
+
+#endif  // AIO_ASYNC_CORO_H_

@@ -1,0 +1,52 @@
+// aio's exceptions, named as asyncio names them.
+//
+// CancelledError deliberately does not derive from std::exception: a
+// `catch (const std::exception&)` must not swallow a cancellation, just as
+// `except Exception` cannot in Python. Catch it by name (`catch (const
+// aio::CancelledError&)`) when you need to clean up, and rethrow it.
+//
+// Every other error derives from a standard exception type, so generic handlers
+// see a message that says what went wrong.
+#ifndef AIO_ASYNC_ERRORS_H_
+#define AIO_ASYNC_ERRORS_H_
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace aio {
+
+// Thrown into a task at its current or next suspension point after
+// Task::cancel(message). `message()` is the text given to cancel(), empty if none.
+class CancelledError {
+ public:
+  CancelledError() = default;
+  explicit CancelledError(std::string message) : message_(std::move(message)) {}
+
+  const std::string& message() const noexcept { return message_; }
+  // "CancelledError" or "CancelledError: <message>", for logs.
+  std::string describe() const {
+    return message_.empty() ? "CancelledError" : "CancelledError: " + message_;
+  }
+
+ private:
+  std::string message_;
+};
+
+// A deadline passed: raised by timeout() and wait_for() outside their scope.
+class TimeoutError : public std::runtime_error {
+ public:
+  TimeoutError() : std::runtime_error("timed out") {}
+  explicit TimeoutError(const std::string& what) : std::runtime_error(what) {}
+};
+
+// An operation that the object's current state does not allow, e.g. result() of
+// a pending Future or set_result() on a finished one.
+class InvalidStateError : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+}  // namespace aio
+
+#endif  // AIO_ASYNC_ERRORS_H_

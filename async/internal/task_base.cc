@@ -1,0 +1,90 @@
+#include "async/internal/task_base.h"
+
+#include "async/loop.h"
+
+namespace aio::internal {
+
+TaskBase::TaskBase(EventLoop& loop, std::coroutine_handle<> root, std::string name)
+    : FutureStateBase(loop), root_(root), name_(std::move(name)) {
+  ReadyNode::run = &TaskBase::run_step;
+}
+
+TaskBase::~TaskBase() { destroy_coroutine(); }
+
+void TaskBase::destroy_coroutine() noexcept {
+  if (root_) {
+    std::coroutine_handle<> root = std::exchange(root_, {});
+    root.destroy();
+  }
+}
+
+bool TaskBase::cancel(std::string message) {
+  if (done()) return false;
+  ++cancel_requests_;
+  if (wait_ != nullptr && wait_->cancel_wait(message)) return true;
+  must_cancel_ = true;
+  cancel_message_ = std::move(message);
+  return true;
+}
+
+int TaskBase::uncancel() noexcept {
+  if (!done() && cancel_requests_ > 0 && --cancel_requests_ == 0) must_cancel_ = false;
+  return cancel_requests_;
+}
+
+void TaskBase::wake() noexcept {
+  wait_ = nullptr;
+  if (!queued) loop().schedule(this);
+}
+
+void TaskBase::throw_if_cancel_requested() {
+  if (must_cancel_) {
+    must_cancel_ = false;
+    throw CancelledError(cancel_message_);
+  }
+}
+
+void TaskBase::run_step(ReadyNode* node) { static_cast<TaskBase*>(node)->step(); }
+
+void TaskBase::step() {
+  Ref<TaskBase> keep(this);  // completing drops the loop's reference
+  if (done() || !root_) return;
+  if (!started_) {
+    started_ = true;
+    if (must_cancel_) {  // rule 12: cancelled before its first step, the body never runs
+      must_cancel_ = false;
+      destroy_coroutine();
+      finish_cancelled(std::make_exception_ptr(CancelledError(cancel_message_)));
+      loop().unregister_task(this);
+      return;
+    }
+    resume_point_ = root_;
+  }
+  EventLoop& loop = this->loop();
+  TaskBase* outer = loop.current_task();
+  loop.set_current_task(this);
+  resume_point_.resume();
+  loop.set_current_task(outer);
+  if (root_.done()) complete();
+}
+
+void TaskBase::complete() {
+  std::exception_ptr error = take_root_result();
+  destroy_coroutine();
+  if (error) {
+    if (is_cancelled_error(error)) {
+      finish_cancelled(std::move(error));
+    } else {
+      exception_ = std::move(error);
+      finish();
+    }
+  } else if (must_cancel_) {  // rule 13: cancelled itself, then returned
+    must_cancel_ = false;
+    finish_cancelled(std::make_exception_ptr(CancelledError(cancel_message_)));
+  } else {
+    finish();
+  }
+  loop().unregister_task(this);
+}
+
+}  // namespace aio::internal

@@ -1,0 +1,93 @@
+// The untyped machinery of a Task: stepping its coroutine, asyncio's
+// cancellation counting, names, and membership in the loop's task list.
+//
+// How a task runs. A task suspends only in "leaf" awaiters (a Future, a sleep, a
+// yield); awaiting a Coro transfers control symmetrically and does not suspend
+// the task. A leaf records where to resume (`resume_point`) and, if the wait can
+// be aborted, a Cancellable. A step resumes that point with the task set as the
+// loop's current task; when the root coroutine has finished, the task completes.
+//
+// How a task is cancelled (asyncio's Task.cancel, rules 10-15). cancel() counts
+// the request; if the task waits on something cancellable it cancels that (the
+// wait then ends with CancelledError); otherwise it sets must_cancel, and the
+// next leaf to resume throws CancelledError instead of returning. uncancel()
+// lowers the count and withdraws an undelivered must_cancel at zero.
+// docs/design/cancellation.md explains the counting.
+#ifndef AIO_ASYNC_INTERNAL_TASK_BASE_H_
+#define AIO_ASYNC_INTERNAL_TASK_BASE_H_
+
+#include <coroutine>
+#include <string>
+
+#include "async/internal/future_state.h"
+#include "async/internal/ready_queue.h"
+
+namespace aio::internal {
+
+// Something a suspended task waits on that cancel() can abort.
+class Cancellable {
+ public:
+  // Aborts the wait so that the task resumes with CancelledError(message).
+  // Returns false if the wait can no longer be aborted (it already completed).
+  virtual bool cancel_wait(const std::string& message) = 0;
+
+ protected:
+  ~Cancellable() = default;
+};
+
+class TaskBase : public FutureStateBase, public ReadyNode {
+ public:
+  // asyncio Task.cancel: see the file comment.
+  bool cancel(std::string message) override;
+  int cancelling() const noexcept { return cancel_requests_; }
+  int uncancel() noexcept;
+
+  const std::string& name() const noexcept { return name_; }
+  void set_name(std::string name) { name_ = std::move(name); }
+  std::string describe() const override { return "Task '" + name_ + "'"; }
+
+  // --- for leaf awaiters -----------------------------------------------------
+  // Records where the task resumes and what a cancel() must abort meanwhile.
+  void suspend(std::coroutine_handle<> resume_point, Cancellable* wait) noexcept {
+    resume_point_ = resume_point;
+    wait_ = wait;
+  }
+  // Schedules the next step: the wait ended.
+  void wake() noexcept;
+  // Called by a leaf after it resumed: throws the pending CancelledError, if any.
+  void throw_if_cancel_requested();
+
+  // --- for the loop ----------------------------------------------------------
+  TaskBase* previous_task = nullptr;  // the loop's list of pending tasks
+  TaskBase* next_task = nullptr;
+  // Destroys the coroutine of a task that never finished (the loop is being
+  // destroyed); the task stays pending.
+  void destroy_coroutine() noexcept;
+
+ protected:
+  TaskBase(EventLoop& loop, std::coroutine_handle<> root, std::string name);
+  ~TaskBase() override;
+
+  // Moves the finished root coroutine's value into the typed slot, or returns
+  // the exception it ended with.
+  virtual std::exception_ptr take_root_result() = 0;
+
+  std::coroutine_handle<> root_;
+
+ private:
+  static void run_step(ReadyNode* node);
+  void step();
+  void complete();
+
+  std::coroutine_handle<> resume_point_;
+  Cancellable* wait_ = nullptr;
+  int cancel_requests_ = 0;
+  bool must_cancel_ = false;
+  bool started_ = false;
+  std::string cancel_message_;
+  std::string name_;
+};
+
+}  // namespace aio::internal
+
+#endif  // AIO_ASYNC_INTERNAL_TASK_BASE_H_

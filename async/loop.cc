@@ -1,0 +1,417 @@
+// The event loop's iteration (asyncio's BaseEventLoop._run_once):
+//   1. wait for I/O: no wait when something is ready, else until the next timer;
+//   2. move the timers that are due into the run queue, in deadline order;
+//   3. run the callbacks that are ready now, and only those: anything they
+//      schedule runs in the next iteration, after the next poll.
+#include "async/loop.h"
+
+#include "async/future.h"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <system_error>
+
+namespace aio {
+namespace internal {
+
+CallbackState::CallbackState(EventLoop& loop, UniqueFunction callback)
+    : loop(&loop), callback(std::move(callback)) {
+  ReadyNode::run = &CallbackState::run_ready;
+  TimerNode::fire = &CallbackState::fire_timer;
+}
+
+void CallbackState::schedule() {
+  if (queued) return;
+  add_ref();  // the run queue's reference
+  loop->schedule(this);
+}
+
+void CallbackState::run_ready(ReadyNode* node) {
+  auto* self = static_cast<CallbackState*>(node);
+  Ref<CallbackState> keep(self);
+  self->release_ref();  // the run queue's reference
+  if (self->cancelled) return;
+  try {
+    self->callback();
+  } catch (...) {
+    self->loop->call_exception_handler({.message = "Exception in callback",
+                                        .exception = std::current_exception(),
+                                        .handle = Handle(keep)});
+  }
+}
+
+void CallbackState::fire_timer(TimerNode* node) {
+  // The heap's reference moves to the run queue.
+  auto* self = static_cast<CallbackState*>(node);
+  self->loop->schedule(self);
+}
+
+}  // namespace internal
+
+namespace {
+
+thread_local EventLoop* running_loop = nullptr;
+
+// Linux's epoll_wait takes milliseconds; a timer due in 0.3 ms must not turn
+// into a busy loop of zero-timeout polls, so round up.
+int milliseconds_until(Duration duration) {
+  if (duration <= Duration::zero()) return 0;
+  auto milliseconds = std::chrono::ceil<std::chrono::milliseconds>(duration).count();
+  return milliseconds > 1'000'000 ? 1'000'000 : static_cast<int>(milliseconds);
+}
+
+bool debug_from_environment() {
+  const char* value = std::getenv("AIO_DEBUG");
+  return value != nullptr && value[0] != '\0' && std::strcmp(value, "0") != 0;
+}
+
+}  // namespace
+
+void Handle::cancel() {
+  if (!state_ || state_->cancelled) return;
+  state_->cancelled = true;
+  if (state_->in_heap()) {
+    state_->loop->remove_timer(state_.get());
+    state_->release_ref();  // the heap's reference
+  }
+}
+
+bool Handle::cancelled() const { return state_ && state_->cancelled; }
+
+TimePoint TimerHandle::when() const { return state_->deadline; }
+
+EventLoop::EventLoop() : EventLoop(Options{}) {}
+
+EventLoop::EventLoop(Options options)
+    : options_(options),
+      debug_(options.debug || debug_from_environment()),
+      anchor_(new internal::LoopAnchor(this)) {
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
+  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd_ < 0) {
+    int error = errno;
+    ::close(epoll_fd_);
+    throw std::system_error(error, std::generic_category(), "eventfd");
+  }
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.fd = wake_fd_;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &event);
+}
+
+EventLoop::~EventLoop() {
+  // Nothing queued runs any more: drop the queues first, so that destroying a
+  // task below cannot leave a dangling node in them.
+  while (!ready_.empty()) {
+    internal::ReadyNode* node = ready_.pop_front();
+    if (node->run == &internal::CallbackState::run_ready) {
+      static_cast<internal::CallbackState*>(node)->release_ref();
+    }
+  }
+  while (!timers_.empty()) {
+    internal::TimerNode* node = timers_.pop();
+    if (node->fire == &internal::CallbackState::fire_timer) {
+      static_cast<internal::CallbackState*>(node)->release_ref();
+    }
+  }
+  // Destroying pending tasks' coroutines runs their destructors, which may
+  // remove readers or unlink waiters: the loop must still be intact for that.
+  while (first_task_ != nullptr) {
+    internal::Ref<internal::TaskBase> task(first_task_);
+    unregister_task(first_task_);
+    call_exception_handler({.message = "Task was destroyed but it is pending!",
+                            .task = AnyTask(task.get()),
+                            .future = task->describe()});
+    task->destroy_coroutine();
+  }
+  if (!closed_ && !running_) close();
+  anchor_->loop = nullptr;
+}
+
+void AnyTask::add_done_callback(std::function<void(AnyTask)> callback) {
+  internal::DoneCallback<AnyTask>::add(*task_, *this, std::move(callback));
+}
+
+Handle EventLoop::call_soon(Callback callback) {
+  throw_if_closed();
+  internal::Ref<internal::CallbackState> state(new internal::CallbackState(*this, std::move(callback)));
+  state->schedule();
+  return Handle(std::move(state));
+}
+
+TimerHandle EventLoop::call_later(Duration delay, Callback callback) {
+  return call_at(time() + delay, std::move(callback));
+}
+
+TimerHandle EventLoop::call_at(TimePoint when, Callback callback) {
+  throw_if_closed();
+  internal::Ref<internal::CallbackState> state(new internal::CallbackState(*this, std::move(callback)));
+  state->deadline = when;
+  add_timer(state.get());
+  state->add_ref();  // held by the heap until it fires or is cancelled
+  return TimerHandle(std::move(state));
+}
+
+void EventLoop::call_soon_threadsafe(Callback callback) {
+  {
+    std::lock_guard lock(threadsafe_mutex_);
+    if (closed_) throw std::runtime_error("Event loop is closed");
+    threadsafe_callbacks_.push_back(std::move(callback));
+    has_threadsafe_callbacks_.store(true, std::memory_order_release);
+  }
+  std::uint64_t one = 1;
+  // A full eventfd counter (EAGAIN) still wakes the loop; nothing else can fail.
+  [[maybe_unused]] ssize_t written = ::write(wake_fd_, &one, sizeof one);
+}
+
+TimePoint EventLoop::time() const noexcept {
+  return options_.virtual_time ? virtual_now_ : Clock::now();
+}
+
+void EventLoop::throw_if_closed() const {
+  if (closed_) throw std::runtime_error("Event loop is closed");
+}
+
+void EventLoop::run_forever() {
+  throw_if_closed();
+  if (running_) throw std::runtime_error("This event loop is already running");
+  if (running_loop != nullptr) {
+    throw std::runtime_error("Cannot run the event loop while another loop is running");
+  }
+  running_ = true;
+  running_loop = this;
+  struct Reset {
+    EventLoop* loop;
+    ~Reset() {
+      loop->stopping_ = false;
+      loop->running_ = false;
+      running_loop = nullptr;
+    }
+  } reset{this};
+  for (;;) {
+    run_once();
+    if (stopping_) break;
+  }
+}
+
+void EventLoop::stop() noexcept { stopping_ = true; }
+
+void EventLoop::close() {
+  if (running_) throw std::runtime_error("Cannot close a running event loop");
+  if (closed_) return;
+  {
+    std::lock_guard lock(threadsafe_mutex_);
+    closed_ = true;
+    threadsafe_callbacks_.clear();
+  }
+  watches_.clear();
+  ::close(wake_fd_);
+  ::close(epoll_fd_);
+}
+
+void EventLoop::run_once() {
+  int timeout = -1;
+  if (!ready_.empty() || stopping_) {
+    timeout = 0;
+  } else if (!timers_.empty()) {
+    timeout = milliseconds_until(timers_.top()->deadline - time());
+  }
+  if (options_.virtual_time) {
+    poll_io(0);
+    if (ready_.empty() && !timers_.empty() && timers_.top()->deadline > virtual_now_ &&
+        !has_threadsafe_callbacks_.load(std::memory_order_acquire)) {
+      virtual_now_ = timers_.top()->deadline;
+    }
+    if (ready_.empty() && timers_.empty() && timeout == -1) poll_io(-1);
+  } else {
+    poll_io(timeout);
+  }
+
+  const TimePoint now = time();
+  while (!timers_.empty() && timers_.top()->deadline <= now) {
+    internal::TimerNode* timer = timers_.pop();
+    timer->fire(timer);
+  }
+
+  // Only what is ready now runs in this iteration (rule 1).
+  for (std::size_t count = ready_.size(); count > 0; --count) {
+    internal::ReadyNode* node = ready_.pop_front();
+    node->run(node);
+  }
+}
+
+void EventLoop::poll_io(int timeout_milliseconds) {
+  constexpr int kMaxEvents = 128;  // more wait for the next poll, in order
+  epoll_event events[kMaxEvents];
+  int count = epoll_wait(epoll_fd_, events, kMaxEvents, timeout_milliseconds);
+  if (count < 0) {
+    if (errno == EINTR) return;
+    throw std::system_error(errno, std::generic_category(), "epoll_wait");
+  }
+  for (int i = 0; i < count; ++i) {
+    int fd = events[i].data.fd;
+    if (fd == wake_fd_) {
+      std::uint64_t value;
+      [[maybe_unused]] ssize_t read_bytes = ::read(wake_fd_, &value, sizeof value);
+      continue;
+    }
+    auto found = watches_.find(fd);
+    if (found == watches_.end()) continue;
+    Watch& watch = found->second;
+    // Errors and hang-ups wake both sides: the callbacks find out by reading or
+    // writing, as with asyncio's selector loop.
+    constexpr std::uint32_t kAlways = EPOLLERR | EPOLLHUP;
+    if ((events[i].events & (EPOLLIN | kAlways)) && watch.reader && !watch.reader->cancelled) {
+      watch.reader->schedule();
+    }
+    if ((events[i].events & (EPOLLOUT | kAlways)) && watch.writer && !watch.writer->cancelled) {
+      watch.writer->schedule();
+    }
+  }
+  take_threadsafe_callbacks();
+}
+
+void EventLoop::take_threadsafe_callbacks() {
+  if (!has_threadsafe_callbacks_.load(std::memory_order_acquire)) return;
+  std::vector<Callback> callbacks;
+  {
+    std::lock_guard lock(threadsafe_mutex_);
+    callbacks.swap(threadsafe_callbacks_);
+    has_threadsafe_callbacks_.store(false, std::memory_order_relaxed);
+  }
+  for (Callback& callback : callbacks) call_soon(std::move(callback));
+}
+
+void EventLoop::add_reader(int fd, std::function<void()> callback) {
+  throw_if_closed();
+  Watch& watch = watches_[fd];
+  if (watch.reader) watch.reader->cancelled = true;
+  watch.reader = internal::Ref<internal::CallbackState>(
+      new internal::CallbackState(*this, std::move(callback)));
+  update_watch(fd, watch);
+}
+
+void EventLoop::add_writer(int fd, std::function<void()> callback) {
+  throw_if_closed();
+  Watch& watch = watches_[fd];
+  if (watch.writer) watch.writer->cancelled = true;
+  watch.writer = internal::Ref<internal::CallbackState>(
+      new internal::CallbackState(*this, std::move(callback)));
+  update_watch(fd, watch);
+}
+
+bool EventLoop::remove_reader(int fd) { return remove_watch(fd, /*reader=*/true); }
+bool EventLoop::remove_writer(int fd) { return remove_watch(fd, /*reader=*/false); }
+
+bool EventLoop::remove_watch(int fd, bool reader) {
+  if (closed_) return false;
+  auto found = watches_.find(fd);
+  if (found == watches_.end()) return false;
+  Watch& watch = found->second;
+  internal::Ref<internal::CallbackState>& slot = reader ? watch.reader : watch.writer;
+  if (!slot) return false;
+  slot->cancelled = true;  // a readiness already queued must not run
+  slot = {};
+  update_watch(fd, watch);
+  if (!watch.reader && !watch.writer) watches_.erase(found);
+  return true;
+}
+
+void EventLoop::update_watch(int fd, Watch& watch) {
+  std::uint32_t wanted = (watch.reader ? EPOLLIN : 0u) | (watch.writer ? EPOLLOUT : 0u);
+  if (wanted == watch.registered_events) return;
+  epoll_event event{};
+  event.events = wanted;
+  event.data.fd = fd;
+  int operation = watch.registered_events == 0 ? EPOLL_CTL_ADD
+                  : wanted == 0                ? EPOLL_CTL_DEL
+                                               : EPOLL_CTL_MOD;
+  if (epoll_ctl(epoll_fd_, operation, fd, &event) < 0) {
+    int error = errno;
+    if (operation == EPOLL_CTL_ADD) {
+      watch.reader = {};
+      watch.writer = {};
+      watches_.erase(fd);
+    }
+    if (!(operation == EPOLL_CTL_DEL && (error == EBADF || error == ENOENT))) {
+      throw std::system_error(error, std::generic_category(),
+                              "epoll_ctl on file descriptor " + std::to_string(fd));
+    }
+  }
+  watch.registered_events = wanted;
+}
+
+void EventLoop::set_exception_handler(ExceptionHandler handler) {
+  exception_handler_ = std::move(handler);
+}
+
+void EventLoop::call_exception_handler(const ExceptionContext& context) {
+  if (exception_handler_) {
+    try {
+      exception_handler_(*this, context);
+      return;
+    } catch (...) {
+      // asyncio: an error in the handler is reported by the default handler.
+      default_exception_handler({.message = "Unhandled error in exception handler",
+                                 .exception = std::current_exception()});
+    }
+  }
+  default_exception_handler(context);
+}
+
+void EventLoop::default_exception_handler(const ExceptionContext& context) {
+  std::string text = context.message.empty() ? "Unhandled exception in event loop" : context.message;
+  if (!context.future.empty()) text += "\n  future: " + context.future;
+  if (context.exception) text += "\n  exception: " + internal::describe_exception(context.exception);
+  std::fprintf(stderr, "%s\n", text.c_str());
+}
+
+std::vector<AnyTask> EventLoop::all_tasks() const {
+  std::vector<AnyTask> tasks;
+  for (internal::TaskBase* task = first_task_; task != nullptr; task = task->next_task) {
+    tasks.emplace_back(task);
+  }
+  return tasks;
+}
+
+void EventLoop::register_task(internal::TaskBase* task) noexcept {
+  task->add_ref();  // the loop owns every pending task (no weak-reference footgun)
+  task->previous_task = nullptr;
+  task->next_task = first_task_;
+  if (first_task_) first_task_->previous_task = task;
+  first_task_ = task;
+}
+
+void EventLoop::unregister_task(internal::TaskBase* task) noexcept {
+  if (task->previous_task) {
+    task->previous_task->next_task = task->next_task;
+  } else {
+    first_task_ = task->next_task;
+  }
+  if (task->next_task) task->next_task->previous_task = task->previous_task;
+  task->previous_task = task->next_task = nullptr;
+  task->release_ref();
+}
+
+std::uint64_t EventLoop::next_task_number() noexcept {
+  // asyncio numbers tasks per process; so does aio (Task-1, Task-2, ...).
+  static std::atomic<std::uint64_t> counter{0};
+  return counter.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+EventLoop& get_running_loop() {
+  if (running_loop == nullptr) throw std::runtime_error("no running event loop");
+  return *running_loop;
+}
+
+EventLoop* running_loop_or_null() noexcept { return running_loop; }
+
+}  // namespace aio

@@ -1,0 +1,249 @@
+// aio::EventLoop: one loop per thread, asyncio's event loop in C++.
+//
+// The loop runs ready callbacks and task steps in FIFO batches (a callback
+// scheduled during a batch runs in the next iteration, after the next I/O poll),
+// fires timers in deadline order, and waits for file-descriptor readiness with
+// epoll when nothing is ready. Everything here must be called from the loop's
+// thread, except call_soon_threadsafe().
+//
+// Most code never touches the loop directly: aio::run() creates one, runs a
+// coroutine in it, and closes it. Use the loop for callbacks, timers, and raw
+// file descriptors; use aio::get_running_loop() to find it from inside a task.
+//
+// Errors: scheduling on a closed loop throws std::runtime_error("Event loop is
+// closed"); an exception escaping a callback goes to the exception handler and
+// the loop keeps running.
+#ifndef AIO_ASYNC_LOOP_H_
+#define AIO_ASYNC_LOOP_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "async/internal/future_state.h"
+#include "async/internal/ready_queue.h"
+#include "async/internal/ref.h"
+#include "async/internal/task_base.h"
+#include "async/internal/timer_heap.h"
+#include "async/internal/unique_function.h"
+
+namespace aio {
+
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+using Duration = Clock::duration;
+
+class EventLoop;
+
+namespace internal {
+// A call_soon/call_later/add_reader callback. Lives on the heap, shared by the
+// Handle the caller holds and by the loop while it is scheduled or in the timer
+// heap (each holds a reference).
+class CallbackState final : public RefCounted, public ReadyNode, public TimerNode {
+ public:
+  CallbackState(EventLoop& loop, UniqueFunction callback);
+  // Queues the callback unless it is queued already.
+  void schedule();
+  static void run_ready(ReadyNode* node);
+  static void fire_timer(TimerNode* node);
+
+  EventLoop* loop;
+  UniqueFunction callback;
+  bool cancelled = false;
+};
+}  // namespace internal
+
+// A scheduled callback (call_soon, add_reader). Copyable handle; cancel() makes
+// sure the callback does not run (if it has not run yet).
+class Handle {
+ public:
+  Handle() = default;
+  void cancel();
+  bool cancelled() const;
+
+ protected:
+  explicit Handle(internal::Ref<internal::CallbackState> state) : state_(std::move(state)) {}
+  internal::Ref<internal::CallbackState> state_;
+  friend class EventLoop;
+  friend class internal::CallbackState;
+};
+
+// A callback scheduled for a point in time (call_later, call_at).
+class TimerHandle : public Handle {
+ public:
+  TimerHandle() = default;
+  // The deadline on the loop's clock (EventLoop::time()).
+  TimePoint when() const;
+
+ private:
+  using Handle::Handle;
+  friend class EventLoop;
+};
+
+// A type-erased handle to a task, for reports and introspection (all_tasks()).
+class AnyTask {
+ public:
+  explicit AnyTask(internal::TaskBase* task) : task_(task) {}
+  const std::string& get_name() const { return task_->name(); }
+  bool done() const { return task_->done(); }
+  bool cancelled() const { return task_->cancelled(); }
+  bool cancel(std::string message = {}) { return task_->cancel(std::move(message)); }
+  int cancelling() const { return task_->cancelling(); }
+  // Schedules `callback(task)` once the task is done (at once if it is).
+  void add_done_callback(std::function<void(AnyTask)> callback);
+  internal::TaskBase* state() const { return task_.get(); }
+  static AnyTask from_state(internal::FutureStateBase* state) {
+    return AnyTask(static_cast<internal::TaskBase*>(state));
+  }
+  friend bool operator==(const AnyTask& a, const AnyTask& b) { return a.task_ == b.task_; }
+
+ private:
+  internal::Ref<internal::TaskBase> task_;
+};
+
+// What call_exception_handler() receives: asyncio's context dict as a struct.
+struct ExceptionContext {
+  std::string message;
+  std::exception_ptr exception;  // may be null
+  std::optional<AnyTask> task;   // the task involved, if it is still alive
+  std::string future;            // description of the future or task ("Task 'Task-3'")
+  std::optional<Handle> handle;  // the callback that raised, if any
+};
+
+class EventLoop {
+ public:
+  using Callback = internal::UniqueFunction;
+  using ExceptionHandler = std::function<void(EventLoop&, const ExceptionContext&)>;
+
+  struct Options {
+    // The test loop (see async/testing.h): time() starts at 0 and, when nothing is
+    // ready and no I/O is pending, jumps straight to the next timer's deadline.
+    bool virtual_time = false;
+    // asyncio's debug mode; also turned on by the environment variable AIO_DEBUG=1.
+    bool debug = false;
+  };
+
+  EventLoop();
+  explicit EventLoop(Options options);
+  // Closes the loop if needed. Tasks still pending are destroyed and reported
+  // ("Task was destroyed but it is pending!").
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // --- callbacks and timers --------------------------------------------------
+  // Runs `callback` in the next iteration, after those scheduled before it (FIFO).
+  Handle call_soon(Callback callback);
+  // Runs `callback` once `delay` has passed; a delay <= 0 means the next iteration.
+  TimerHandle call_later(Duration delay, Callback callback);
+  // Runs `callback` at `when` on the loop's clock.
+  TimerHandle call_at(TimePoint when, Callback callback);
+  // The only thread-safe scheduling call: queues `callback` and wakes the loop.
+  // Throws std::runtime_error if the loop is closed.
+  void call_soon_threadsafe(Callback callback);
+  // The loop's monotonic clock (virtual on a test loop).
+  TimePoint time() const noexcept;
+
+  // --- running ---------------------------------------------------------------
+  // Runs until stop() is called. Throws std::runtime_error if the loop is closed
+  // or already running, or another loop runs on this thread.
+  void run_forever();
+  // Lets the current batch finish, then returns from run_forever(). Called
+  // before run_forever(), the loop runs one iteration and returns.
+  void stop() noexcept;
+  // Frees the loop's resources. Throws std::runtime_error if the loop is running.
+  // Idempotent.
+  void close();
+  bool is_running() const noexcept { return running_; }
+  bool is_closed() const noexcept { return closed_; }
+
+  // --- file descriptors ------------------------------------------------------
+  // Calls `callback` whenever `fd` is readable (writable), until removed. Adding
+  // again replaces the callback. The loop does not own `fd`: remove it before
+  // closing it. Throws std::system_error if epoll rejects the descriptor.
+  void add_reader(int fd, std::function<void()> callback);
+  void add_writer(int fd, std::function<void()> callback);
+  // Returns true if a callback was registered.
+  bool remove_reader(int fd);
+  bool remove_writer(int fd);
+
+  // --- errors ----------------------------------------------------------------
+  // Replaces the handler; an empty handler restores the default, which writes
+  // the context to stderr.
+  void set_exception_handler(ExceptionHandler handler);
+  void call_exception_handler(const ExceptionContext& context);
+  void default_exception_handler(const ExceptionContext& context);
+
+  bool get_debug() const noexcept { return debug_; }
+  void set_debug(bool enabled) noexcept { debug_ = enabled; }
+
+  // The task whose step is running, or null between steps.
+  internal::TaskBase* current_task() const noexcept { return current_task_; }
+  // Every task of this loop that has not finished.
+  std::vector<AnyTask> all_tasks() const;
+
+  // --- internal: used by aio's own awaiters ----------------------------------
+  void schedule(internal::ReadyNode* node) noexcept { ready_.push_back(node); }
+  void add_timer(internal::TimerNode* node) { timers_.push(node); }
+  void remove_timer(internal::TimerNode* node) noexcept {
+    if (node->in_heap()) timers_.remove(node);
+  }
+  void throw_if_closed() const;
+  void register_task(internal::TaskBase* task) noexcept;
+  void unregister_task(internal::TaskBase* task) noexcept;
+  void set_current_task(internal::TaskBase* task) noexcept { current_task_ = task; }
+  internal::Ref<internal::LoopAnchor> anchor() const { return anchor_; }
+  std::uint64_t next_task_number() noexcept;
+
+ private:
+  // Callbacks registered for one file descriptor.
+  struct Watch {
+    internal::Ref<internal::CallbackState> reader;
+    internal::Ref<internal::CallbackState> writer;
+    std::uint32_t registered_events = 0;  // what epoll currently watches
+  };
+  void run_once();
+  void poll_io(int timeout_milliseconds);
+  void take_threadsafe_callbacks();
+  void update_watch(int fd, Watch& watch);
+  bool remove_watch(int fd, bool reader);
+
+  Options options_;
+  bool debug_ = false;
+  bool running_ = false;
+  bool stopping_ = false;
+  bool closed_ = false;
+  internal::ReadyQueue ready_;
+  internal::TimerHeap timers_;
+  internal::TaskBase* current_task_ = nullptr;
+  internal::TaskBase* first_task_ = nullptr;  // pending tasks, owned by the loop
+  TimePoint virtual_now_{};
+  internal::Ref<internal::LoopAnchor> anchor_;
+  ExceptionHandler exception_handler_;
+
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;  // eventfd written by call_soon_threadsafe
+  std::unordered_map<int, Watch> watches_;
+
+  std::mutex threadsafe_mutex_;
+  std::vector<Callback> threadsafe_callbacks_;
+  std::atomic<bool> has_threadsafe_callbacks_{false};
+};
+
+// The loop running on this thread. Throws std::runtime_error("no running event
+// loop") outside a running loop (asyncio.get_running_loop).
+EventLoop& get_running_loop();
+// Same, or null instead of throwing.
+EventLoop* running_loop_or_null() noexcept;
+
+}  // namespace aio
+
+#endif  // AIO_ASYNC_LOOP_H_

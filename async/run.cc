@@ -1,0 +1,68 @@
+#include "async/run.h"
+
+#include <vector>
+
+namespace aio {
+
+Runner::Runner(RunOptions options)
+    : loop_(std::make_unique<EventLoop>(
+          EventLoop::Options{.virtual_time = options.virtual_time, .debug = options.debug})) {}
+
+Runner::~Runner() {
+  try {
+    close();
+  } catch (...) {
+    // close() throws only when misused from a running loop; a destructor cannot
+    // report that, and the loop's own destructor still frees everything.
+  }
+}
+
+void Runner::throw_if_unusable() const {
+  if (!loop_) throw std::runtime_error("Runner is closed");
+  if (running_loop_or_null() != nullptr) {
+    throw std::runtime_error("aio::run() cannot be called from a running event loop");
+  }
+}
+
+EventLoop& Runner::get_loop() {
+  if (!loop_) throw std::runtime_error("Runner is closed");
+  return *loop_;
+}
+
+void Runner::close() {
+  if (!loop_) return;
+  if (loop_->is_running()) throw std::runtime_error("Runner.close() called while the loop is running");
+  cancel_remaining_tasks();
+  loop_->close();
+  loop_.reset();
+}
+
+void Runner::cancel_remaining_tasks() {
+  std::vector<AnyTask> tasks = loop_->all_tasks();
+  if (tasks.empty()) return;
+  for (AnyTask& task : tasks) task.cancel();
+  // Run until every cancelled task has finished its clean-up (which may await),
+  // like asyncio's gather(*tasks, return_exceptions=True).
+  EventLoop& loop = *loop_;
+  std::size_t pending = 0;
+  for (AnyTask& task : tasks) {
+    if (task.done()) continue;
+    ++pending;
+    task.add_done_callback([&loop, &pending](const AnyTask&) {
+      if (--pending == 0) loop.stop();
+    });
+  }
+  if (pending > 0) loop.run_forever();
+  for (AnyTask& task : tasks) {
+    internal::TaskBase* state = task.state();
+    if (state->cancelled()) continue;
+    if (std::exception_ptr error = state->error_for_result()) {
+      loop.call_exception_handler({.message = "unhandled exception during aio::run() shutdown",
+                                   .exception = error,
+                                   .task = task,
+                                   .future = state->describe()});
+    }
+  }
+}
+
+}  // namespace aio

@@ -1,0 +1,91 @@
+// aio::sleep(delay): suspends the current task for `delay` (asyncio.sleep).
+//
+//   co_await aio::sleep(100ms);
+//   int x = co_await aio::sleep(1s, 42);   // returns 42 after a second
+//
+// sleep(0) (or any delay <= 0) yields to the loop for exactly one iteration: the
+// task runs again after everything that is ready now. Cancelling a sleeping task
+// removes its timer at once and the sleep throws CancelledError. A sleep costs no
+// allocation: its timer node lives inside the awaiter.
+#ifndef AIO_ASYNC_SLEEP_H_
+#define AIO_ASYNC_SLEEP_H_
+
+#include <coroutine>
+#include <string>
+#include <utility>
+
+#include "async/future.h"
+#include "async/internal/task_base.h"
+#include "async/internal/timer_heap.h"
+#include "async/loop.h"
+
+namespace aio {
+namespace internal {
+
+class SleepAwaiter final : private TimerNode, private Cancellable {
+ public:
+  explicit SleepAwaiter(Duration delay) noexcept : delay_(delay) {}
+  SleepAwaiter(SleepAwaiter&& other) noexcept : delay_(other.delay_) {}
+  ~SleepAwaiter() {
+    if (task_ != nullptr) task_->loop().remove_timer(this);
+  }
+
+  bool await_ready() const noexcept { return false; }
+
+  void await_suspend(std::coroutine_handle<> resume_point) {
+    TaskBase& task = current_task_or_throw("aio::sleep()");
+    task_ = &task;
+    if (delay_ <= Duration::zero()) {
+      // A bare yield: nothing to abort, so cancel() sets must_cancel instead.
+      task.suspend(resume_point, nullptr);
+      task.wake();
+      return;
+    }
+    EventLoop& loop = task.loop();
+    deadline = loop.time() + delay_;
+    fire = &SleepAwaiter::fire_timer;
+    loop.add_timer(this);
+    task.suspend(resume_point, this);
+  }
+
+  void await_resume() {
+    task_->throw_if_cancel_requested();
+    if (cancelled_) throw CancelledError(std::move(cancel_message_));
+  }
+
+ private:
+  static void fire_timer(TimerNode* node) noexcept { static_cast<SleepAwaiter*>(node)->task_->wake(); }
+
+  bool cancel_wait(const std::string& message) override {
+    task_->loop().remove_timer(this);
+    cancelled_ = true;
+    cancel_message_ = message;
+    task_->wake();
+    return true;
+  }
+
+  Duration delay_;
+  TaskBase* task_ = nullptr;
+  bool cancelled_ = false;
+  std::string cancel_message_;
+};
+
+}  // namespace internal
+
+// Suspends the current task for `delay`. Throws std::runtime_error when awaited
+// outside a task, and CancelledError if the task is cancelled meanwhile.
+template <class Rep, class Period>
+internal::SleepAwaiter sleep(std::chrono::duration<Rep, Period> delay) noexcept {
+  return internal::SleepAwaiter(std::chrono::duration_cast<Duration>(delay));
+}
+
+// Same, then returns `result`.
+template <class Rep, class Period, class T>
+Coro<T> sleep(std::chrono::duration<Rep, Period> delay, T result) {
+  co_await sleep(delay);
+  co_return result;
+}
+
+}  // namespace aio
+
+#endif  // AIO_ASYNC_SLEEP_H_
