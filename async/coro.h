@@ -5,9 +5,9 @@
 //
 // A Coro is lazy (nothing runs until it is awaited or given to create_task),
 // move-only, and awaited at most once. Awaiting it runs the coroutine inside the
-// current task with no scheduling, like `await coro()` in Python: control moves
-// to it by symmetric transfer and comes straight back when it finishes, so deep
-// chains of coroutines that complete synchronously do not grow the stack.
+// current task with no scheduling, like `await coro()` in Python, and control
+// comes straight back when it finishes; awaiting coroutines that complete
+// synchronously, a million times in a loop, does not grow the stack.
 // A Coro destroyed without being awaited destroys its frame, never running it.
 //
 // Lifetimes: a coroutine keeps the references it was given. Pass arguments by
@@ -40,10 +40,16 @@ class CoroPromiseBase {
     bool await_ready() const noexcept { return false; }
     template <class Promise>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> self) const noexcept {
+      CoroPromiseBase& promise = self.promise();
+      if (promise.started_inline) {
+        // Finished without ever suspending: return to the awaiter's
+        // await_suspend, which continues the caller without a nested call.
+        promise.finished_inline = true;
+        return std::noop_coroutine();
+      }
       // Back to the awaiting coroutine; a task's root has none, and the task
       // finds it done when the step returns.
-      std::coroutine_handle<> continuation = self.promise().continuation;
-      return continuation ? continuation : std::noop_coroutine();
+      return promise.continuation ? promise.continuation : std::noop_coroutine();
     }
     void await_resume() const noexcept {}
   };
@@ -53,6 +59,10 @@ class CoroPromiseBase {
 
   std::coroutine_handle<> continuation;
   std::exception_ptr exception;
+  // Set while the awaiter runs the coroutine from await_suspend; see Coro's
+  // awaiter for why.
+  bool started_inline = false;
+  bool finished_inline = false;
 };
 
 template <class T>
@@ -114,9 +124,19 @@ class [[nodiscard]] Coro {
         if (callee) callee.destroy();
       }
       bool await_ready() const noexcept { return !callee; }
-      std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
-        callee.promise().continuation = caller;
-        return callee;
+      // Starts the callee with a plain call instead of symmetric transfer: GCC 12
+      // compiles symmetric transfer as a real call at -O0, so a loop of a million
+      // awaits that complete at once would overflow the stack. A callee that
+      // finishes without suspending reports it (finished_inline) and the caller
+      // goes on at once; one that suspends is continued later by its
+      // final_suspend, from the bottom of a loop step.
+      bool await_suspend(std::coroutine_handle<> caller) noexcept {
+        internal::CoroPromiseBase& promise = callee.promise();
+        promise.continuation = caller;
+        promise.started_inline = true;
+        callee.resume();
+        promise.started_inline = false;
+        return !promise.finished_inline;
       }
       T await_resume() {
         if (!callee) throw InvalidStateError("this Coro was already awaited or handed to a task (a Coro runs once)");

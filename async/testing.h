@@ -6,6 +6,9 @@
 // works (the loop polls without blocking first), but time may jump while a
 // socket waits, so tests that mix sockets and deadlines must expect that.
 //
+// Inside an AIO_TEST body use EXPECT_* (ASSERT_* returns, which a coroutine
+// cannot; write `if (!ok) co_return;` instead).
+//
 //   AIO_TEST(Sleep, TakesVirtualTime) {
 //     auto start = aio::get_running_loop().time();
 //     co_await aio::sleep(1h);

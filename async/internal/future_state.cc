@@ -9,26 +9,31 @@ namespace aio::internal {
 FutureStateBase::FutureStateBase(EventLoop& loop) : loop_(&loop), anchor_(loop.anchor()) {}
 
 FutureStateBase::~FutureStateBase() {
-  if (status_ == Status::kFinished && exception_ && !exception_retrieved_) {
-    // asyncio rule 67. The state is going away, so the report names it instead
-    // of handing out a handle.
-    ExceptionContext context{.message = describe().rfind("Task", 0) == 0
-                                            ? "Task exception was never retrieved"
-                                            : "Future exception was never retrieved",
-                             .exception = exception_,
-                             .future = describe()};
-    if (EventLoop* loop = anchor_->loop) {
-      loop->call_exception_handler(context);
-    } else {
-      std::fprintf(stderr, "%s\n  future: %s\n  exception: %s\n", context.message.c_str(),
-                   context.future.c_str(), describe_exception(exception_).c_str());
-    }
-  }
+  report_if_unretrieved();
   // Done callbacks of a future that never completed are freed with it; an
   // awaiter holds a reference, so none can be left here.
   while (FutureWaiter* waiter = first_waiter_) {
     remove_waiter(waiter);
     if (waiter->dispose) waiter->dispose(waiter);
+  }
+}
+
+void FutureStateBase::report_if_unretrieved() noexcept {
+  if (status_ != Status::kFinished || !exception_ || exception_retrieved_) return;
+  exception_retrieved_ = true;  // report once
+  // asyncio rule 67. The state is going away, so the report names it instead of
+  // handing out a handle.
+  const std::string description = describe();
+  ExceptionContext context{.message = description.rfind("Task", 0) == 0
+                                          ? "Task exception was never retrieved"
+                                          : "Future exception was never retrieved",
+                           .exception = exception_,
+                           .future = description};
+  if (EventLoop* loop = anchor_->loop) {
+    loop->call_exception_handler(context);
+  } else {
+    std::fprintf(stderr, "%s\n  future: %s\n  exception: %s\n", context.message.c_str(),
+                 context.future.c_str(), describe_exception(exception_).c_str());
   }
 }
 

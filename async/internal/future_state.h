@@ -80,6 +80,9 @@ class FutureStateBase : public RefCounted {
 
  protected:
   ~FutureStateBase() override;
+  // Reports "... exception was never retrieved" if so. Derived destructors call
+  // it first, while describe() still sees their name.
+  void report_if_unretrieved() noexcept;
   void throw_if_done(const char* operation) const;
   // Marks the state finished or cancelled and wakes the waiters.
   void finish();

@@ -9,7 +9,10 @@ TaskBase::TaskBase(EventLoop& loop, std::coroutine_handle<> root, std::string na
   ReadyNode::run = &TaskBase::run_step;
 }
 
-TaskBase::~TaskBase() { destroy_coroutine(); }
+TaskBase::~TaskBase() {
+  report_if_unretrieved();
+  destroy_coroutine();
+}
 
 void TaskBase::destroy_coroutine() noexcept {
   if (root_) {
