@@ -64,7 +64,7 @@ class TimeoutScope final : private TimerNode {
   static void expire(TimerNode* node) {
     auto* self = static_cast<TimeoutScope*>(node);
     self->expiring_ = true;
-    self->task_->cancel();
+    self->task_->cancel({});
   }
 
   TaskBase* task_;
