@@ -1,0 +1,21 @@
+// aio: asyncio for C++20. This umbrella header (target //:aio) brings in the
+// whole library; the finer targets (//async:task, //sync:queue, ...) have their
+// own headers for code that wants to depend on less.
+//
+//   #include "aio.h"
+//   aio::Coro<int> amain() { co_await aio::sleep(std::chrono::milliseconds(10)); co_return 0; }
+//   int main() { return aio::run(amain()); }
+#ifndef AIO_AIO_H_
+#define AIO_AIO_H_
+
+#include "async/coro.h"      // IWYU pragma: export
+#include "async/errors.h"    // IWYU pragma: export
+#include "async/future.h"    // IWYU pragma: export
+#include "async/loop.h"      // IWYU pragma: export
+#include "async/run.h"       // IWYU pragma: export
+#include "async/sleep.h"     // IWYU pragma: export
+#include "async/task.h"      // IWYU pragma: export
+#include "async/timeouts.h"  // IWYU pragma: export
+#include "sync/queue.h"      // IWYU pragma: export
+
+#endif  // AIO_AIO_H_

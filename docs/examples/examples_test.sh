@@ -1,0 +1,23 @@
+#!/bin/bash
+# Runs the example programs and checks what they print, and that the README's
+# example is hello.cc verbatim (so the README cannot drift from code that builds).
+set -euo pipefail
+cd "${TEST_SRCDIR}/${TEST_WORKSPACE}"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+output=$(docs/examples/hello)
+[[ "$output" == "9 49" ]] || fail "hello printed '$output', expected '9 49'"
+
+output=$(docs/examples/pipeline)
+echo "$output"
+for line in "job 1 done" "job 2 done" "job 3 done" "job 4 timed out" "job 5 timed out" \
+            "job 6 timed out" "all jobs handled"; do
+  grep -q -- "$line" <<<"$output" || fail "pipeline did not print '$line'"
+done
+[[ $(wc -l <<<"$output") -eq 7 ]] || fail "pipeline printed $(wc -l <<<"$output") lines, expected 7"
+
+# The README's ```cpp block must be hello.cc, line for line.
+readme_example=$(awk '/^```cpp$/{inside=1; next} /^```$/{if (inside) exit} inside' README.md)
+[[ "$readme_example" == "$(cat docs/examples/hello.cc)" ]] \
+  || fail "README.md's example differs from docs/examples/hello.cc"
+echo "PASS"
