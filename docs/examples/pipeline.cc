@@ -10,9 +10,9 @@
 
 using namespace std::chrono_literals;
 
-// Pretends to fetch something: job n takes n × 100 ms.
+// Pretends to fetch something: job n takes n × 200 ms.
 aio::Coro<std::string> fetch(int job) {
-  co_await aio::sleep(job * 100ms);
+  co_await aio::sleep(job * 200ms);
   co_return "job " + std::to_string(job) + " done";
 }
 
@@ -22,7 +22,7 @@ aio::Coro<> worker(std::string name, aio::Queue<int>& jobs) {
   for (;;) {
     int job = co_await jobs.get();
     try {
-      std::string result = co_await aio::timeout(350ms, fetch(job));
+      std::string result = co_await aio::timeout(700ms, fetch(job));
       std::printf("%s: %s\n", name.c_str(), result.c_str());
     } catch (const aio::TimeoutError&) {
       std::printf("%s: job %d timed out\n", name.c_str(), job);
