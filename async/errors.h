@@ -5,8 +5,10 @@
 // `except Exception` cannot in Python. Catch it by name (`catch (const
 // aio::CancelledError&)`) when you need to clean up, and rethrow it.
 //
-// Every other error derives from a standard exception type, so generic handlers
-// see a message that says what went wrong.
+// Every other aio error derives from aio::Error (a std::runtime_error), so one
+// handler can catch "anything aio raised" and generic handlers still see a
+// message that says what went wrong. Other areas extend it (QueueEmpty, ...);
+// OS failures stay std::system_error with the errno.
 #ifndef AIO_ASYNC_ERRORS_H_
 #define AIO_ASYNC_ERRORS_H_
 
@@ -33,18 +35,24 @@ class CancelledError {
   std::string message_;
 };
 
-// A deadline passed: raised by timeout() and wait_for() outside their scope.
-class TimeoutError : public std::runtime_error {
+// The base of aio's errors (except CancelledError, see above).
+class Error : public std::runtime_error {
  public:
-  TimeoutError() : std::runtime_error("timed out") {}
-  explicit TimeoutError(const std::string& what) : std::runtime_error(what) {}
+  using std::runtime_error::runtime_error;
+};
+
+// A deadline passed: raised by timeout() and wait_for() outside their scope.
+class TimeoutError : public Error {
+ public:
+  TimeoutError() : Error("timed out") {}
+  explicit TimeoutError(const std::string& what) : Error(what) {}
 };
 
 // An operation that the object's current state does not allow, e.g. result() of
-// a pending Future or set_result() on a finished one.
-class InvalidStateError : public std::logic_error {
+// a pending Future ("Result is not set.") or set_result() on a finished one.
+class InvalidStateError : public Error {
  public:
-  using std::logic_error::logic_error;
+  using Error::Error;
 };
 
 }  // namespace aio

@@ -25,26 +25,27 @@
 #include <vector>
 
 #include "async/coro.h"
+#include "async/errors.h"
 #include "async/future.h"
 
 namespace aio {
 
 // get_nowait() on an empty queue.
-class QueueEmpty : public std::runtime_error {
+class QueueEmpty : public Error {
  public:
-  QueueEmpty() : std::runtime_error("the queue is empty") {}
+  QueueEmpty() : Error("the queue is empty") {}
 };
 
 // put_nowait() on a full queue.
-class QueueFull : public std::runtime_error {
+class QueueFull : public Error {
  public:
-  QueueFull() : std::runtime_error("the queue is full") {}
+  QueueFull() : Error("the queue is full") {}
 };
 
 // put on a shut-down queue, or get on a shut-down queue that is empty.
-class QueueShutDown : public std::runtime_error {
+class QueueShutDown : public Error {
  public:
-  QueueShutDown() : std::runtime_error("the queue is shut down") {}
+  QueueShutDown() : Error("the queue is shut down") {}
 };
 
 namespace internal {

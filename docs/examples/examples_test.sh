@@ -16,6 +16,17 @@ for line in "job 1 done" "job 2 done" "job 3 done" "job 4 timed out" "job 5 time
 done
 [[ $(wc -l <<<"$output") -eq 7 ]] || fail "pipeline printed $(wc -l <<<"$output") lines, expected 7"
 
+expected_tasks="hello slow, hello fast
+worker cleans up (shutting down)
+worker cancelled: yes
+timed out after 50 ms
+the answer is 42
+call_soon runs at the next iteration
+call_later runs after 20 ms"
+output=$(docs/examples/tasks)
+[[ "$output" == "$expected_tasks" ]] || fail "tasks printed:
+$output"
+
 # The README's ```cpp block must be hello.cc, line for line.
 readme_example=$(awk '/^```cpp$/{inside=1; next} /^```$/{if (inside) exit} inside' README.md)
 [[ "$readme_example" == "$(cat docs/examples/hello.cc)" ]] \
