@@ -24,6 +24,7 @@
 #include <utility>
 
 #include "async/errors.h"
+#include "async/internal/frame_allocator.h"
 
 namespace aio {
 
@@ -34,6 +35,10 @@ namespace internal {
 
 class CoroPromiseBase {
  public:
+  // Frames come from the per-thread pool (internal/frame_allocator.h).
+  static void* operator new(std::size_t size) { return FramePool::allocate(size); }
+  static void operator delete(void* frame, std::size_t size) noexcept { FramePool::deallocate(frame, size); }
+
   std::suspend_always initial_suspend() const noexcept { return {}; }
 
   struct FinalAwaiter {

@@ -218,27 +218,40 @@ void EventLoop::close() {
 }
 
 void EventLoop::run_once() {
-  int timeout = -1;
-  if (!ready_.empty() || stopping_) {
-    timeout = 0;
-  } else if (!timers_.empty()) {
-    timeout = milliseconds_until(timers_.top()->deadline - time());
-  }
-  if (options_.virtual_time) {
-    poll_io(0);
-    if (ready_.empty() && !timers_.empty() && timers_.top()->deadline > virtual_now_ &&
-        !has_threadsafe_callbacks_.load(std::memory_order_acquire)) {
-      virtual_now_ = timers_.top()->deadline;
+  // Poll for I/O when nothing is ready (then it may block until the next timer),
+  // and otherwise once every kIterationsBetweenPolls iterations. asyncio polls
+  // every iteration; a poll is a system call that costs more than a task step,
+  // so, like Tokio, aio skips it while the run queue is busy. I/O readiness is
+  // thus noticed at most kIterationsBetweenPolls iterations late.
+  if (ready_.empty() || stopping_ || ++iterations_since_poll_ >= kIterationsBetweenPolls) {
+    iterations_since_poll_ = 0;
+    int timeout = -1;
+    if (!ready_.empty() || stopping_) {
+      timeout = 0;
+    } else if (!timers_.empty()) {
+      timeout = milliseconds_until(timers_.top()->deadline - time());
     }
-    if (ready_.empty() && timers_.empty() && timeout == -1) poll_io(-1);
-  } else {
-    poll_io(timeout);
+    if (options_.virtual_time) {
+      poll_io(0);
+      if (ready_.empty() && !timers_.empty() && timers_.top()->deadline > virtual_now_ &&
+          !has_threadsafe_callbacks_.load(std::memory_order_acquire)) {
+        virtual_now_ = timers_.top()->deadline;  // nothing to do until then: jump
+      } else if (ready_.empty() && timers_.empty() && timeout == -1) {
+        poll_io(-1);  // only I/O or another thread can wake us
+      }
+    } else {
+      poll_io(timeout);
+    }
+  } else if (has_threadsafe_callbacks_.load(std::memory_order_acquire)) {
+    take_threadsafe_callbacks();
   }
 
-  const TimePoint now = time();
-  while (!timers_.empty() && timers_.top()->deadline <= now) {
-    internal::TimerNode* timer = timers_.pop();
-    timer->fire(timer);
+  if (!timers_.empty()) {
+    const TimePoint now = time();
+    while (!timers_.empty() && timers_.top()->deadline <= now) {
+      internal::TimerNode* timer = timers_.pop();
+      timer->fire(timer);
+    }
   }
 
   // Only what is ready now runs in this iteration (rule 1).

@@ -40,8 +40,8 @@ namespace internal {
 template <class T>
 class TaskState final : public TaskBase {
  public:
-  TaskState(EventLoop& loop, std::coroutine_handle<CoroPromise<T>> root, std::string name)
-      : TaskBase(loop, root, std::move(name)) {}
+  TaskState(EventLoop& loop, std::coroutine_handle<CoroPromise<T>> root, std::string name, std::uint64_t number)
+      : TaskBase(loop, root, std::move(name), number) {}
   ResultSlot<T>& slot() noexcept { return slot_; }
 
  private:
@@ -121,8 +121,8 @@ template <class T>
 Task<T> create_task(EventLoop& loop, Coro<T> coro, std::string name = {}) {
   loop.throw_if_closed();
   if (!coro.valid()) throw InvalidStateError("create_task: the Coro is empty (already awaited or moved)");
-  if (name.empty()) name = "Task-" + std::to_string(loop.next_task_number());
-  internal::Ref<internal::TaskState<T>> state(new internal::TaskState<T>(loop, coro.release(), std::move(name)));
+  internal::Ref<internal::TaskState<T>> state(
+      new internal::TaskState<T>(loop, coro.release(), std::move(name), loop.next_task_number()));
   loop.register_task(state.get());
   loop.schedule(state.get());
   return Task<T>(std::move(state));

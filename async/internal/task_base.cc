@@ -4,9 +4,14 @@
 
 namespace aio::internal {
 
-TaskBase::TaskBase(EventLoop& loop, std::coroutine_handle<> root, std::string name)
-    : FutureStateBase(loop), root_(root), name_(std::move(name)) {
+TaskBase::TaskBase(EventLoop& loop, std::coroutine_handle<> root, std::string name, std::uint64_t number)
+    : FutureStateBase(loop), root_(root), name_(std::move(name)), number_(number) {
   ReadyNode::run = &TaskBase::run_step;
+}
+
+const std::string& TaskBase::name() const {
+  if (name_.empty()) name_ = "Task-" + std::to_string(number_);
+  return name_;
 }
 
 TaskBase::~TaskBase() {

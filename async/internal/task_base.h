@@ -19,6 +19,7 @@
 #include <coroutine>
 #include <string>
 
+#include "async/internal/frame_allocator.h"
 #include "async/internal/future_state.h"
 #include "async/internal/ready_queue.h"
 
@@ -37,14 +38,18 @@ class Cancellable {
 
 class TaskBase : public FutureStateBase, public ReadyNode {
  public:
+  static void* operator new(std::size_t size) { return FramePool::allocate(size); }
+  static void operator delete(void* state, std::size_t size) noexcept { FramePool::deallocate(state, size); }
+
   // asyncio Task.cancel: see the file comment.
   bool cancel(std::string message) override;
   int cancelling() const noexcept { return cancel_requests_; }
   int uncancel() noexcept;
 
-  const std::string& name() const noexcept { return name_; }
+  // "Task-N" unless set: formatted on first use, so unnamed tasks cost no string.
+  const std::string& name() const;
   void set_name(std::string name) { name_ = std::move(name); }
-  std::string describe() const override { return "Task '" + name_ + "'"; }
+  std::string describe() const override { return "Task '" + name() + "'"; }
 
   // --- for leaf awaiters -----------------------------------------------------
   // Records where the task resumes and what a cancel() must abort meanwhile.
@@ -65,7 +70,8 @@ class TaskBase : public FutureStateBase, public ReadyNode {
   void destroy_coroutine() noexcept;
 
  protected:
-  TaskBase(EventLoop& loop, std::coroutine_handle<> root, std::string name);
+  // An empty `name` means "Task-<number>".
+  TaskBase(EventLoop& loop, std::coroutine_handle<> root, std::string name, std::uint64_t number);
   ~TaskBase() override;
 
   // Moves the finished root coroutine's value into the typed slot, or returns
@@ -85,7 +91,8 @@ class TaskBase : public FutureStateBase, public ReadyNode {
   bool must_cancel_ = false;
   bool started_ = false;
   std::string cancel_message_;
-  std::string name_;
+  mutable std::string name_;
+  std::uint64_t number_;
 };
 
 }  // namespace aio::internal
