@@ -44,17 +44,19 @@ class CoroPromiseBase {
   struct FinalAwaiter {
     bool await_ready() const noexcept { return false; }
     template <class Promise>
-    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> self) const noexcept {
+    void await_suspend(std::coroutine_handle<Promise> self) const noexcept {
       CoroPromiseBase& promise = self.promise();
       if (promise.started_inline) {
         // Finished without ever suspending: return to the awaiter's
         // await_suspend, which continues the caller without a nested call.
         promise.finished_inline = true;
-        return std::noop_coroutine();
+      } else if (promise.continuation) {
+        // Finished after suspending, so this runs at the bottom of a loop step:
+        // resuming the caller here nests one call per level of coroutine
+        // nesting, never per iteration. A task's root has no continuation; the
+        // task finds it done when the step returns.
+        promise.continuation.resume();
       }
-      // Back to the awaiting coroutine; a task's root has none, and the task
-      // finds it done when the step returns.
-      return promise.continuation ? promise.continuation : std::noop_coroutine();
     }
     void await_resume() const noexcept {}
   };

@@ -50,7 +50,7 @@ class SleepAwaiter final : private TimerNode, private Cancellable {
 
   void await_resume() {
     task_->throw_if_cancel_requested();
-    if (cancelled_) throw CancelledError(std::move(cancel_message_));
+    if (cancelled_) throw CancelledError(task_->cancel_message());
   }
 
  private:
@@ -59,7 +59,7 @@ class SleepAwaiter final : private TimerNode, private Cancellable {
   bool cancel_wait(const std::string& message) override {
     task_->loop().remove_timer(this);
     cancelled_ = true;
-    cancel_message_ = message;
+    task_->set_cancel_message(message);
     task_->wake();
     return true;
   }
@@ -67,7 +67,6 @@ class SleepAwaiter final : private TimerNode, private Cancellable {
   Duration delay_;
   TaskBase* task_ = nullptr;
   bool cancelled_ = false;
-  std::string cancel_message_;
 };
 
 }  // namespace internal

@@ -102,6 +102,11 @@ long max_resident_kilobytes() {
   return usage.ru_maxrss;
 }
 
+Coro<> sleeper(std::size_t* woken) {
+  co_await sleep(10ms);
+  ++*woken;
+}
+
 // 1,000,000 tasks sleeping at once, all woken: reports the memory they take.
 void BM_MillionSleepingTasks(benchmark::State& state) {
   const long before = max_resident_kilobytes();
@@ -111,10 +116,7 @@ void BM_MillionSleepingTasks(benchmark::State& state) {
       std::vector<Task<>> tasks;
       tasks.reserve(1'000'000);
       for (int i = 0; i < 1'000'000; ++i) {
-        tasks.push_back(create_task(invoke([&woken]() -> Coro<> {
-          co_await sleep(10ms);
-          ++woken;
-        })));
+        tasks.push_back(create_task(sleeper(&woken)));
       }
       for (Task<>& task : tasks) co_await task;
     }

@@ -2,7 +2,7 @@
 //
 // Every create_task allocates a frame and a task state, and every awaited Coro a
 // frame; through the general-purpose allocator that is most of the cost of a
-// short task. Freed blocks go to a free list per size class (64-byte steps up to
+// short task. Freed blocks go to a free list per size class (32-byte steps up to
 // 1 KiB) on the freeing thread and are reused by the next allocation of that
 // class, so a steady state allocates nothing. Each list is capped so that a
 // burst (a million tasks) returns its memory afterwards; bigger blocks use
@@ -26,20 +26,21 @@ namespace aio::internal {
 
 class FramePool {
  public:
-  static constexpr std::size_t kGranularity = 64;
-  static constexpr std::size_t kClasses = 16;             // up to 1 KiB
-  static constexpr std::size_t kMaxBlocksPerClass = 4096;  // ~4 MiB per thread at most
+  static constexpr std::size_t kGranularity = 32;          // little waste per frame
+  static constexpr std::size_t kClasses = 32;              // up to 1 KiB
+  static constexpr std::size_t kMaxBlocksPerClass = 4096;  // a few MiB per thread at most
 
   static void* allocate(std::size_t size) {
 #if AIO_FRAME_POOL
     const std::size_t size_class = (size - 1) / kGranularity;
     if (size_class < kClasses) {
-      FreeList& list = local().lists[size_class];
+      FreeList& list = lists()[size_class];
       if (Block* block = list.head) {
         list.head = block->next;
         --list.count;
         return block;
       }
+      release_at_thread_exit();
       return ::operator new((size_class + 1) * kGranularity);
     }
 #endif
@@ -50,7 +51,7 @@ class FramePool {
 #if AIO_FRAME_POOL
     const std::size_t size_class = (size - 1) / kGranularity;
     if (size_class < kClasses) {
-      FreeList& list = local().lists[size_class];
+      FreeList& list = lists()[size_class];
       if (list.count < kMaxBlocksPerClass) {
         auto* block = static_cast<Block*>(pointer);
         block->next = list.head;
@@ -70,23 +71,34 @@ class FramePool {
     Block* next;
   };
   struct FreeList {
-    Block* head = nullptr;
-    std::size_t count = 0;
+    Block* head;
+    std::size_t count;
   };
-  struct Lists {
-    FreeList lists[kClasses];
-    ~Lists() {
-      for (std::size_t i = 0; i < kClasses; ++i) {
-        while (Block* block = lists[i].head) {
-          lists[i].head = block->next;
-          ::operator delete(block, (i + 1) * kGranularity);
+
+  // Trivially constructible and destructible, so every access is a plain
+  // thread-local load with no initialization guard: this is the hot path.
+  static FreeList* lists() noexcept {
+    thread_local FreeList free_lists[kClasses];
+    return free_lists;
+  }
+
+  // Frees the thread's blocks when it exits. Set up on the slow path (the first
+  // allocation a list cannot serve), so the hot path never touches it.
+  static void release_at_thread_exit() {
+    struct Releaser {
+      ~Releaser() {
+        FreeList* free_lists = lists();
+        for (std::size_t i = 0; i < kClasses; ++i) {
+          while (Block* block = free_lists[i].head) {
+            free_lists[i].head = block->next;
+            ::operator delete(block, (i + 1) * kGranularity);
+          }
+          free_lists[i].count = 0;
         }
       }
-    }
-  };
-  static Lists& local() noexcept {
-    thread_local Lists lists;
-    return lists;
+    };
+    thread_local Releaser releaser;
+    (void)releaser;
   }
 };
 

@@ -5,13 +5,30 @@
 namespace aio::internal {
 
 TaskBase::TaskBase(EventLoop& loop, std::coroutine_handle<> root, std::string name, std::uint64_t number)
-    : FutureStateBase(loop), root_(root), name_(std::move(name)), number_(number) {
+    : FutureStateBase(loop), root_(root), number_(number) {
   ReadyNode::run = &TaskBase::run_step;
+  if (!name.empty()) set_name(std::move(name));
+}
+
+TaskBase::Labels& TaskBase::labels() const {
+  if (!labels_) labels_ = std::make_unique<Labels>();
+  return *labels_;
 }
 
 const std::string& TaskBase::name() const {
-  if (name_.empty()) name_ = "Task-" + std::to_string(number_);
-  return name_;
+  Labels& labels = this->labels();
+  if (labels.name.empty()) labels.name = "Task-" + std::to_string(number_);
+  return labels.name;
+}
+
+const std::string& TaskBase::cancel_message() const noexcept {
+  static const std::string empty;
+  return labels_ ? labels_->cancel_message : empty;
+}
+
+void TaskBase::set_cancel_message(std::string message) {
+  if (message.empty() && !labels_) return;
+  labels().cancel_message = std::move(message);
 }
 
 TaskBase::~TaskBase() {
@@ -31,7 +48,7 @@ bool TaskBase::cancel(std::string message) {
   ++cancel_requests_;
   if (wait_ != nullptr && wait_->cancel_wait(message)) return true;
   must_cancel_ = true;
-  cancel_message_ = std::move(message);
+  set_cancel_message(std::move(message));
   return true;
 }
 
@@ -48,7 +65,7 @@ void TaskBase::wake() noexcept {
 void TaskBase::throw_if_cancel_requested() {
   if (must_cancel_) {
     must_cancel_ = false;
-    throw CancelledError(cancel_message_);
+    throw CancelledError(cancel_message());
   }
 }
 
@@ -62,7 +79,7 @@ void TaskBase::step() {
     if (must_cancel_) {  // rule 12: cancelled before its first step, the body never runs
       must_cancel_ = false;
       destroy_coroutine();
-      finish_cancelled(std::make_exception_ptr(CancelledError(cancel_message_)));
+      finish_cancelled(std::make_exception_ptr(CancelledError(cancel_message())));
       loop().unregister_task(this);
       return;
     }
@@ -88,7 +105,7 @@ void TaskBase::complete() {
     }
   } else if (must_cancel_) {  // rule 13: cancelled itself, then returned
     must_cancel_ = false;
-    finish_cancelled(std::make_exception_ptr(CancelledError(cancel_message_)));
+    finish_cancelled(std::make_exception_ptr(CancelledError(cancel_message())));
   } else {
     finish();
   }

@@ -17,6 +17,8 @@
 #define AIO_ASYNC_INTERNAL_TASK_BASE_H_
 
 #include <coroutine>
+#include <cstdint>
+#include <memory>
 #include <string>
 
 #include "async/internal/frame_allocator.h"
@@ -48,7 +50,9 @@ class TaskBase : public FutureStateBase, public ReadyNode {
 
   // "Task-N" unless set: formatted on first use, so unnamed tasks cost no string.
   const std::string& name() const;
-  void set_name(std::string name) { name_ = std::move(name); }
+  void set_name(std::string name) { labels().name = std::move(name); }
+  // The message of the cancellation being delivered (empty if none was given).
+  const std::string& cancel_message() const noexcept;
   std::string describe() const override { return "Task '" + name() + "'"; }
 
   // --- for leaf awaiters -----------------------------------------------------
@@ -61,6 +65,8 @@ class TaskBase : public FutureStateBase, public ReadyNode {
   void wake() noexcept;
   // Called by a leaf after it resumed: throws the pending CancelledError, if any.
   void throw_if_cancel_requested();
+  // Records the message of a cancellation a leaf delivers itself (an aborted sleep).
+  void set_cancel_message(std::string message);
 
   // --- for the loop ----------------------------------------------------------
   TaskBase* previous_task = nullptr;  // the loop's list of pending tasks
@@ -90,8 +96,14 @@ class TaskBase : public FutureStateBase, public ReadyNode {
   int cancel_requests_ = 0;
   bool must_cancel_ = false;
   bool started_ = false;
-  std::string cancel_message_;
-  mutable std::string name_;
+  // Strings most tasks never need, allocated on first use: a million idle tasks
+  // should not carry two empty std::strings each.
+  struct Labels {
+    std::string name;
+    std::string cancel_message;
+  };
+  Labels& labels() const;
+  mutable std::unique_ptr<Labels> labels_;
   std::uint64_t number_;
 };
 
