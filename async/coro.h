@@ -8,7 +8,10 @@
 // current task with no scheduling, like `await coro()` in Python, and control
 // comes straight back when it finishes; awaiting coroutines that complete
 // synchronously, a million times in a loop, does not grow the stack.
-// A Coro destroyed without being awaited destroys its frame, never running it.
+// A Coro destroyed without being awaited destroys its frame, never running it,
+// and reports "coroutine was never awaited" (to the running loop's exception
+// handler, or stderr); in debug mode the report says where it was created.
+// discard() destroys one on purpose, without the report.
 //
 // Lifetimes: a coroutine keeps the references it was given. Pass arguments by
 // value when the coroutine may outlive the caller's variables (always, for a
@@ -17,6 +20,7 @@
 #define AIO_ASYNC_CORO_H_
 
 #include <coroutine>
+#include <cstddef>
 #include <exception>
 #include <functional>
 #include <optional>
@@ -33,8 +37,21 @@ class Coro;
 
 namespace internal {
 
+// Never-awaited coroutines (internal/coroutine_origins.cc). Reporting costs
+// nothing until a coroutine is destroyed without having run; recording where
+// each coroutine was created happens only while a debug-mode loop runs.
+void report_never_awaited(const void* promise) noexcept;
+void remember_coroutine_origin(const void* promise) noexcept;
+void forget_coroutine_origin(const void* promise) noexcept;
+inline thread_local bool record_coroutine_origins = false;
+inline thread_local std::size_t recorded_coroutine_origins = 0;
+
 class CoroPromiseBase {
  public:
+  CoroPromiseBase() noexcept {
+    if (record_coroutine_origins) [[unlikely]] remember_coroutine_origin(this);
+  }
+
   // Frames come from the per-thread pool (internal/frame_allocator.h).
   static void* operator new(std::size_t size) { return FramePool::allocate(size); }
   static void operator delete(void* frame, std::size_t size) noexcept { FramePool::deallocate(frame, size); }
@@ -150,18 +167,38 @@ class [[nodiscard]] Coro {
         return callee.promise().take_result();
       }
     };
+    forget_origin();
     return Awaiter(std::exchange(handle_, {}));
   }
 
   // Gives up ownership of the frame (create_task takes it over).
-  std::coroutine_handle<promise_type> release() noexcept { return std::exchange(handle_, {}); }
+  std::coroutine_handle<promise_type> release() noexcept {
+    forget_origin();
+    return std::exchange(handle_, {});
+  }
+
+  // Destroys the coroutine without running it and without the "never awaited"
+  // report: for code that decides on purpose not to run it (asyncio's close()).
+  void discard() noexcept {
+    forget_origin();
+    if (handle_) std::exchange(handle_, {}).destroy();
+  }
 
  private:
   friend class internal::CoroPromise<T>;
   explicit Coro(std::coroutine_handle<promise_type> handle) noexcept : handle_(handle) {}
 
+  void forget_origin() noexcept {
+    if (internal::recorded_coroutine_origins != 0 && handle_) internal::forget_coroutine_origin(&handle_.promise());
+  }
+
+  // A Coro destroyed while it still owns its frame was never awaited: report it
+  // (asyncio's "coroutine ... was never awaited"), then free the frame.
   void reset() noexcept {
-    if (handle_) std::exchange(handle_, {}).destroy();
+    if (handle_) {
+      internal::report_never_awaited(&handle_.promise());
+      std::exchange(handle_, {}).destroy();
+    }
   }
 
   std::coroutine_handle<promise_type> handle_;

@@ -5,6 +5,7 @@
 //      schedule runs in the next iteration, after the next poll.
 #include "async/loop.h"
 
+#include "async/coro.h"
 #include "async/future.h"
 
 #include <sys/epoll.h>
@@ -72,6 +73,22 @@ bool debug_from_environment() {
   return value != nullptr && value[0] != '\0' && std::strcmp(value, "0") != 0;
 }
 
+// The shuffle seed from the options or from AIO_SHUFFLE (a number, or "random").
+std::optional<std::uint64_t> shuffle_seed_from(const std::optional<std::uint64_t>& configured) {
+  if (configured) return configured;
+  const char* value = std::getenv("AIO_SHUFFLE");
+  if (value == nullptr || value[0] == '\0' || std::strcmp(value, "0") == 0) return std::nullopt;
+  char* end = nullptr;
+  unsigned long long seed = std::strtoull(value, &end, 10);
+  if (end != value && *end == '\0') return seed;
+  return std::random_device{}() * 0x9e3779b97f4a7c15ull ^ std::random_device{}();
+}
+
+std::string describe_node(internal::ReadyNode* node) {
+  if (node->run == &internal::CallbackState::run_ready) return "<Handle>";
+  return "<" + static_cast<internal::TaskBase*>(node)->describe() + ">";
+}
+
 }  // namespace
 
 void Handle::cancel() {
@@ -93,6 +110,13 @@ EventLoop::EventLoop(Options options)
     : options_(options),
       debug_(options.debug || debug_from_environment()),
       anchor_(new internal::LoopAnchor(this)) {
+  std::optional<std::uint64_t> seed;
+  if (!options.ordered) seed = shuffle_seed_from(options.shuffle_seed);
+  if (seed) {
+    shuffle_random_ = std::make_unique<std::mt19937_64>(*seed);
+    std::fprintf(stderr, "aio: shuffle mode, seed %llu (AIO_SHUFFLE=%llu replays it)\n",
+                 static_cast<unsigned long long>(*seed), static_cast<unsigned long long>(*seed));
+  }
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -188,12 +212,14 @@ void EventLoop::run_forever() {
   }
   running_ = true;
   running_loop = this;
+  internal::record_coroutine_origins = debug_;
   struct Reset {
     EventLoop* loop;
     ~Reset() {
       loop->stopping_ = false;
       loop->running_ = false;
       running_loop = nullptr;
+      internal::record_coroutine_origins = false;
     }
   } reset{this};
   for (;;) {
@@ -255,9 +281,46 @@ void EventLoop::run_once() {
   }
 
   // Only what is ready now runs in this iteration (rule 1).
-  for (std::size_t count = ready_.size(); count > 0; --count) {
+  std::size_t count = ready_.size();
+  if (debug_ || shuffle_random_) {
+    run_batch_checked(count);
+    return;
+  }
+  for (; count > 0; --count) {
     internal::ReadyNode* node = ready_.pop_front();
     node->run(node);
+  }
+}
+
+void EventLoop::run_batch_checked(std::size_t count) {
+  std::vector<internal::ReadyNode*> batch;
+  batch.reserve(count);
+  for (; count > 0; --count) batch.push_back(ready_.pop_front());
+  if (shuffle_random_) {
+    // Permute the task steps among the slots tasks occupy; callbacks stay put.
+    std::vector<std::size_t> task_slots;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (batch[i]->run != &internal::CallbackState::run_ready) task_slots.push_back(i);
+    }
+    for (std::size_t i = task_slots.size(); i > 1; --i) {
+      std::size_t j = std::uniform_int_distribution<std::size_t>(0, i - 1)(*shuffle_random_);
+      std::swap(batch[task_slots[i - 1]], batch[task_slots[j]]);
+    }
+  }
+  for (internal::ReadyNode* node : batch) {
+    if (!debug_) {
+      node->run(node);
+      continue;
+    }
+    // Described before running: a task that finishes may be freed by its step.
+    std::string description = describe_node(node);
+    const Clock::time_point start = Clock::now();
+    node->run(node);
+    const Duration took = Clock::now() - start;
+    if (took >= slow_callback_duration_) {
+      std::fprintf(stderr, "aio: Executing %s took %.3f seconds\n", description.c_str(),
+                   std::chrono::duration<double>(took).count());
+    }
   }
 }
 

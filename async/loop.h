@@ -22,6 +22,8 @@
 #include <cstddef>
 #include <exception>
 #include <functional>
+#include <memory>
+#include <random>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -128,7 +130,18 @@ class EventLoop {
     // ready and no I/O is pending, jumps straight to the next timer's deadline.
     bool virtual_time = false;
     // asyncio's debug mode; also turned on by the environment variable AIO_DEBUG=1.
+    // Adds slow-callback warnings and records where each coroutine was created,
+    // for the "never awaited" report.
     bool debug = false;
+    // Shuffle mode: each iteration runs its ready task steps in a random order
+    // (callbacks keep their FIFO order, which asyncio guarantees), so that code
+    // relying on an order aio does not promise fails in tests. The seed is printed
+    // to stderr; the same seed replays the same orders. Also turned on by the
+    // environment: AIO_SHUFFLE=<seed>, or AIO_SHUFFLE=random.
+    std::optional<std::uint64_t> shuffle_seed;
+    // Never shuffle, whatever AIO_SHUFFLE says: for tests of the scheduling
+    // order itself.
+    bool ordered = false;
   };
 
   EventLoop();
@@ -184,6 +197,11 @@ class EventLoop {
 
   bool get_debug() const noexcept { return debug_; }
   void set_debug(bool enabled) noexcept { debug_ = enabled; }
+  // In debug mode, a callback or task step that runs at least this long is
+  // reported on stderr ("Executing <Task 'x'> took 0.150 seconds"). 100 ms by
+  // default, as asyncio's loop.slow_callback_duration.
+  Duration slow_callback_duration() const noexcept { return slow_callback_duration_; }
+  void set_slow_callback_duration(Duration duration) noexcept { slow_callback_duration_ = duration; }
 
   // The task whose step is running, or null between steps.
   internal::TaskBase* current_task() const noexcept { return current_task_; }
@@ -211,6 +229,8 @@ class EventLoop {
     std::uint32_t registered_events = 0;  // what epoll currently watches
   };
   void run_once();
+  // The batch loop with debug timing and/or shuffling; run_once's slow path.
+  void run_batch_checked(std::size_t count);
   void poll_io(int timeout_milliseconds);
   void take_threadsafe_callbacks();
   void update_watch(int fd, Watch& watch);
@@ -224,6 +244,8 @@ class EventLoop {
   Options options_;
   unsigned iterations_since_poll_ = 0;
   bool debug_ = false;
+  Duration slow_callback_duration_ = std::chrono::milliseconds(100);
+  std::unique_ptr<std::mt19937_64> shuffle_random_;
   bool running_ = false;
   bool stopping_ = false;
   bool closed_ = false;

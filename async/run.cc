@@ -6,7 +6,10 @@ namespace aio {
 
 Runner::Runner(RunOptions options)
     : loop_(std::make_unique<EventLoop>(
-          EventLoop::Options{.virtual_time = options.virtual_time, .debug = options.debug})) {}
+          EventLoop::Options{.virtual_time = options.virtual_time,
+                             .debug = options.debug,
+                             .shuffle_seed = options.shuffle_seed,
+                             .ordered = options.ordered})) {}
 
 Runner::~Runner() {
   try {

@@ -14,7 +14,9 @@
 #ifndef AIO_ASYNC_RUN_H_
 #define AIO_ASYNC_RUN_H_
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
@@ -29,6 +31,10 @@ struct RunOptions {
   bool debug = false;
   // Virtual time (the test loop, see async/testing.h).
   bool virtual_time = false;
+  // Shuffle mode (EventLoop::Options::shuffle_seed; also AIO_SHUFFLE).
+  std::optional<std::uint64_t> shuffle_seed;
+  // Never shuffle (EventLoop::Options::ordered).
+  bool ordered = false;
 };
 
 class Runner {

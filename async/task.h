@@ -119,7 +119,10 @@ class Task {
 // never leaked.
 template <class T>
 Task<T> create_task(EventLoop& loop, Coro<T> coro, std::string name = {}) {
-  loop.throw_if_closed();
+  if (loop.is_closed()) {
+    coro.discard();  // asyncio closes the coroutine: no "never awaited" report
+    loop.throw_if_closed();
+  }
   if (!coro.valid()) throw InvalidStateError("create_task: the Coro is empty (already awaited or moved)");
   internal::Ref<internal::TaskState<T>> state(
       new internal::TaskState<T>(loop, coro.release(), std::move(name), loop.next_task_number()));

@@ -74,7 +74,7 @@ AIO_TEST(Coro, InvokeKeepsALambdasCapturesAlive) {
   EXPECT_EQ(co_await task, 10);
 }
 
-AIO_TEST(Task, CreateTaskDoesNotRunTheCoroutineSynchronously) {
+AIO_TEST_ORDERED(Task, CreateTaskDoesNotRunTheCoroutineSynchronously) {
   std::vector<std::string> order;
   Task<> task = create_task(invoke([&order]() -> Coro<> {
     order.push_back("task");
@@ -182,7 +182,7 @@ AIO_TEST(Cancel, ASleepingTaskIsCancelledAtItsAwaitAndItsTimerIsRemoved) {
       throw;
     }
   }));
-  co_await sleep(0s);
+  co_await testing::let_other_tasks_run();
   const TimePoint before = get_running_loop().time();
   EXPECT_TRUE(task.cancel("stop"));
   EXPECT_EQ(task.cancelling(), 1);
@@ -201,7 +201,7 @@ AIO_TEST(Cancel, CancellationIsOnlyARequestTheCoroutineMayCleanUpWithAwaitsAndRe
     co_await sleep(10ms);  // clean-up that awaits
     co_return 5;
   }));
-  co_await sleep(0s);
+  co_await testing::let_other_tasks_run();
   task.cancel();
   EXPECT_EQ(co_await task, 5);
   EXPECT_FALSE(task.cancelled());
@@ -220,7 +220,7 @@ AIO_TEST(Cancel, CancellationCascadesIntoTheAwaitedTask) {
   std::vector<std::string> log;
   Task<> inner = create_task(sleep_forever(&log, "inner"));
   Task<> outer = create_task(invoke([inner]() -> Coro<> { co_await inner; }));
-  co_await sleep(0s);
+  co_await testing::let_other_tasks_run();
   outer.cancel("why");
   EXPECT_THROW(co_await outer, CancelledError);
   EXPECT_TRUE(inner.cancelled());
@@ -231,7 +231,7 @@ AIO_TEST(Cancel, CancellationCascadesIntoTheAwaitedTask) {
 AIO_TEST(Cancel, AwaitingACancelledTaskRaisesCancelledErrorWithItsMessage) {
   std::vector<std::string> log;
   Task<> inner = create_task(sleep_forever(&log, "inner"));
-  co_await sleep(0s);
+  co_await testing::let_other_tasks_run();
   inner.cancel("reason");
   std::string message;
   try {
@@ -242,7 +242,7 @@ AIO_TEST(Cancel, AwaitingACancelledTaskRaisesCancelledErrorWithItsMessage) {
   EXPECT_EQ(message, "reason");
 }
 
-AIO_TEST(Cancel, RepeatedCancelsCountAndUncancelWithdrawsAnUndeliveredOne) {
+AIO_TEST_ORDERED(Cancel, RepeatedCancelsCountAndUncancelWithdrawsAnUndeliveredOne) {
   int steps = 0;
   Task<> task = create_task(invoke([&steps]() -> Coro<> {
     ++steps;
@@ -251,7 +251,7 @@ AIO_TEST(Cancel, RepeatedCancelsCountAndUncancelWithdrawsAnUndeliveredOne) {
     co_await sleep(0s);
     ++steps;
   }));
-  co_await sleep(0s);  // the task ran its first step and yields
+  co_await sleep(0s);  // the task ran its first step and yields: it is ready, not waiting
   EXPECT_TRUE(task.cancel());
   EXPECT_TRUE(task.cancel());
   EXPECT_EQ(task.cancelling(), 2);
@@ -290,7 +290,7 @@ AIO_TEST(Cancel, CancelledErrorIsNotAStdException) {
       throw;
     }
   }));
-  co_await sleep(0s);
+  co_await testing::let_other_tasks_run();
   task.cancel();
   EXPECT_THROW(co_await task, CancelledError);
   EXPECT_FALSE(caught_as_std_exception);
@@ -300,7 +300,7 @@ AIO_TEST(Cancel, CancelledErrorIsNotAStdException) {
 AIO_TEST(Cancel, CancellingAFutureWakesItsAwaiters) {
   Future<int> future;
   Task<int> waiter = create_task(invoke([future]() -> Coro<int> { co_return co_await future; }));
-  co_await sleep(0s);
+  co_await testing::let_other_tasks_run();
   EXPECT_TRUE(future.cancel("gone"));
   EXPECT_FALSE(future.cancel());
   EXPECT_THROW(co_await waiter, CancelledError);
@@ -311,7 +311,7 @@ AIO_TEST(Cancel, CancellingAFutureWakesItsAwaiters) {
 AIO_TEST(Cancel, CancellingATaskWaitingOnAFutureCancelsTheFuture) {
   Future<int> future;
   Task<int> waiter = create_task(invoke([future]() -> Coro<int> { co_return co_await future; }));
-  co_await sleep(0s);
+  co_await testing::let_other_tasks_run();
   waiter.cancel();
   EXPECT_THROW(co_await waiter, CancelledError);
   EXPECT_TRUE(future.cancelled());

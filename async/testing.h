@@ -15,6 +15,9 @@
 //     EXPECT_EQ(aio::get_running_loop().time() - start, 1h);
 //   }
 //
+// Tests run in shuffle mode when AIO_SHUFFLE is set (see EventLoop::Options);
+// a test of the scheduling order itself opts out with AIO_TEST_ORDERED.
+//
 // run_in_test_loop() fails the test for every error the loop reports (an
 // exception never retrieved, a task destroyed while pending, ...), so such bugs
 // cannot pass silently.
@@ -28,14 +31,27 @@
 #include "async/internal/future_state.h"
 #include "async/loop.h"
 #include "async/run.h"
+#include "async/sleep.h"
 #include "gtest/gtest.h"
 
 namespace aio::testing {
 
+// Lets every other ready task run until all of them wait on something: a
+// virtual nanosecond passes only once nothing is ready. Use it instead of
+// sleep(0), which gives each other task at most one step, and under shuffle mode
+// maybe none: `create_task(...); co_await let_other_tasks_run(); task.cancel();`
+// then cancels a task that has surely started.
+inline internal::SleepAwaiter let_other_tasks_run() { return sleep(std::chrono::nanoseconds(1)); }
+
+struct TestLoopOptions {
+  // Never shuffle: for tests of the scheduling order itself (see AIO_TEST_ORDERED).
+  bool ordered = false;
+};
+
 // Runs `body` to completion on a new virtual-time loop and returns its value.
 template <class T>
-T run_in_test_loop(Coro<T> body) {
-  Runner runner(RunOptions{.virtual_time = true});
+T run_in_test_loop(Coro<T> body, TestLoopOptions options = {}) {
+  Runner runner(RunOptions{.virtual_time = true, .ordered = options.ordered});
   runner.get_loop().set_exception_handler([](EventLoop&, const ExceptionContext& context) {
     ADD_FAILURE() << "the loop reported: " << context.message
                   << (context.future.empty() ? "" : " (" + context.future + ")")
@@ -54,9 +70,19 @@ T run_in_test_loop(Coro<T> body) {
 }  // namespace aio::testing
 
 // Defines a gtest test whose body is a coroutine run by run_in_test_loop().
-#define AIO_TEST(suite, name)                                                   \
-  static ::aio::Coro<void> aio_test_body_##suite##_##name();                    \
-  TEST(suite, name) { ::aio::testing::run_in_test_loop(aio_test_body_##suite##_##name()); } \
+#define AIO_TEST(suite, name) AIO_TEST_WITH_OPTIONS_(suite, name, {})
+
+// Same, for a test that checks the scheduling order itself (which task runs
+// first in an iteration): shuffle mode (AIO_SHUFFLE) is off for it. Every other
+// test must pass under shuffle mode.
+#define AIO_TEST_ORDERED(suite, name) AIO_TEST_WITH_OPTIONS_(suite, name, {.ordered = true})
+
+#define AIO_TEST_WITH_OPTIONS_(suite, name, ...)                                            \
+  static ::aio::Coro<void> aio_test_body_##suite##_##name();                                \
+  TEST(suite, name) {                                                                       \
+    ::aio::testing::run_in_test_loop(aio_test_body_##suite##_##name(),                      \
+                                     ::aio::testing::TestLoopOptions __VA_ARGS__);          \
+  }                                                                                         \
   static ::aio::Coro<void> aio_test_body_##suite##_##name()
 
 #endif  // AIO_ASYNC_TESTING_H_

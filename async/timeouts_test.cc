@@ -88,7 +88,7 @@ AIO_TEST(Timeout, AnOutsideCancelStaysACancelAndDoesNotExpire) {
   EXPECT_TRUE(cancelled);
 }
 
-AIO_TEST(Timeout, AnOutsideCancelInTheSameIterationAsTheExpiryWins) {
+AIO_TEST_ORDERED(Timeout, AnOutsideCancelInTheSameIterationAsTheExpiryWins) {
   // The timeout fires and the task is cancelled from outside before it runs
   // again: cancelling() stays above its entry value, so CancelledError.
   Task<std::string> task = create_task(invoke([]() -> Coro<std::string> {

@@ -42,7 +42,7 @@ AIO_TEST(Queue, MaxsizeZeroOrNegativeIsUnbounded) {
   co_return;
 }
 
-AIO_TEST(Queue, BlockedGettersAreWokenInFifoOrder) {
+AIO_TEST_ORDERED(Queue, BlockedGettersAreWokenInFifoOrder) {
   Queue<int> queue;
   std::vector<std::string> got;
   std::vector<Task<>> getters;
@@ -58,7 +58,7 @@ AIO_TEST(Queue, BlockedGettersAreWokenInFifoOrder) {
   EXPECT_EQ(got, (std::vector<std::string>{"a1", "b2", "c3"}));
 }
 
-AIO_TEST(Queue, PutBlocksWhileFullAndPuttersAreWokenInOrder) {
+AIO_TEST_ORDERED(Queue, PutBlocksWhileFullAndPuttersAreWokenInOrder) {
   Queue<int> queue(1);
   co_await queue.put(0);
   std::vector<Task<>> putters;
