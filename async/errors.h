@@ -55,6 +55,14 @@ class InvalidStateError : public Error {
   using Error::Error;
 };
 
+// aio::run() was interrupted by Ctrl-C (SIGINT): Python's KeyboardInterrupt.
+// Thrown only by run()/Runner::run(), never into a coroutine (the coroutine sees
+// the CancelledError that the first Ctrl-C causes).
+class KeyboardInterrupt : public Error {
+ public:
+  KeyboardInterrupt() : Error("interrupted by SIGINT (Ctrl-C)") {}
+};
+
 }  // namespace aio
 
 #endif  // AIO_ASYNC_ERRORS_H_

@@ -8,8 +8,10 @@
 #include "async/coro.h"
 #include "async/future.h"
 
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -59,6 +61,40 @@ void CallbackState::fire_timer(TimerNode* node) {
 namespace {
 
 thread_local EventLoop* running_loop = nullptr;
+
+// For each signal, the write end of the pipe of the loop that handles it (-1:
+// none). Read by the signal handler, so only lock-free atomics.
+std::atomic<int> signal_pipe_for[NSIG];
+// How many times each signal arrived since its loop last read the pipe, and
+// whether a repeat that arrives before then ends the process (Ctrl-C twice).
+std::atomic<unsigned> signals_not_yet_read[NSIG];
+std::atomic<bool> repeat_signal_terminates[NSIG];
+struct SignalPipesInitializer {
+  SignalPipesInitializer() {
+    for (auto& fd : signal_pipe_for) fd.store(-1);
+  }
+} signal_pipes_initializer;
+
+extern "C" void forward_signal_to_loop(int signal) {
+  const int saved_errno = errno;  // the interrupted code may be reading errno
+  if (signals_not_yet_read[signal].fetch_add(1) > 0 && repeat_signal_terminates[signal].load()) {
+    // The loop has not even seen the first one (it may be stuck): take the
+    // default action now. sigaction and raise are async-signal-safe.
+    struct sigaction default_action {};
+    default_action.sa_handler = SIG_DFL;
+    ::sigaction(signal, &default_action, nullptr);
+    ::raise(signal);  // delivered as soon as this handler returns
+    errno = saved_errno;
+    return;
+  }
+  int fd = signal_pipe_for[signal].load(std::memory_order_relaxed);
+  if (fd >= 0) {
+    unsigned char number = static_cast<unsigned char>(signal);
+    // A full pipe drops the byte: thousands of the same signal are pending.
+    [[maybe_unused]] ssize_t written = ::write(fd, &number, 1);
+  }
+  errno = saved_errno;
+}
 
 // Linux's epoll_wait takes milliseconds; a timer due in 0.3 ms must not turn
 // into a busy loop of zero-timeout polls, so round up.
@@ -238,7 +274,12 @@ void EventLoop::close() {
     closed_ = true;
     threadsafe_callbacks_.clear();
   }
+  while (!signal_handlers_.empty()) remove_signal_handler(signal_handlers_.begin()->first);
   watches_.clear();
+  if (signal_pipe_[0] >= 0) {
+    ::close(signal_pipe_[0]);
+    ::close(signal_pipe_[1]);
+  }
   ::close(wake_fd_);
   ::close(epoll_fd_);
 }
@@ -425,6 +466,78 @@ void EventLoop::update_watch(int fd, Watch& watch) {
   watch.registered_events = wanted;
 }
 
+struct EventLoop::SignalHandler {
+  std::function<void()> callback;
+  struct sigaction previous {};
+};
+
+void EventLoop::add_signal_handler(int signal, std::function<void()> callback) {
+  throw_if_closed();
+  if (signal <= 0 || signal >= NSIG || signal == SIGKILL || signal == SIGSTOP) {
+    throw std::invalid_argument("add_signal_handler: signal " + std::to_string(signal) + " cannot be caught");
+  }
+  if (auto found = signal_handlers_.find(signal); found != signal_handlers_.end()) {
+    found->second->callback = std::move(callback);
+    return;
+  }
+  if (signal_pipe_for[signal].load() >= 0) {
+    throw std::runtime_error("add_signal_handler: signal " + std::to_string(signal) +
+                             " is already handled by another event loop");
+  }
+  if (signal_pipe_[0] < 0) {
+    if (::pipe2(signal_pipe_, O_NONBLOCK | O_CLOEXEC) < 0) {
+      throw std::system_error(errno, std::generic_category(), "pipe2 for signals");
+    }
+    add_reader(signal_pipe_[0], [this] { read_signal_pipe(); });
+  }
+  auto handler = std::make_unique<SignalHandler>();
+  handler->callback = std::move(callback);
+  struct sigaction action {};
+  action.sa_handler = &forward_signal_to_loop;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;  // other threads' blocking calls are not interrupted
+  signal_pipe_for[signal].store(signal_pipe_[1]);
+  if (::sigaction(signal, &action, &handler->previous) < 0) {
+    int error = errno;
+    signal_pipe_for[signal].store(-1);
+    throw std::system_error(error, std::generic_category(), "sigaction(" + std::to_string(signal) + ")");
+  }
+  signal_handlers_.emplace(signal, std::move(handler));
+}
+
+bool EventLoop::remove_signal_handler(int signal) {
+  auto found = signal_handlers_.find(signal);
+  if (found == signal_handlers_.end()) return false;
+  ::sigaction(signal, &found->second->previous, nullptr);
+  signal_pipe_for[signal].store(-1);
+  repeat_signal_terminates[signal].store(false);
+  signals_not_yet_read[signal].store(0);
+  signal_handlers_.erase(found);
+  return true;
+}
+
+void EventLoop::read_signal_pipe() {
+  unsigned char signals[64];
+  for (;;) {
+    ssize_t count = ::read(signal_pipe_[0], signals, sizeof signals);
+    if (count <= 0) return;
+    for (ssize_t i = 0; i < count; ++i) {
+      signals_not_yet_read[signals[i]].store(0);
+      auto found = signal_handlers_.find(signals[i]);
+      if (found == signal_handlers_.end()) continue;  // removed meanwhile
+      // Copied: the callback may remove or replace its own handler.
+      std::function<void()> callback = found->second->callback;
+      try {
+        callback();
+      } catch (...) {
+        call_exception_handler({.message = "Exception in signal handler for signal " +
+                                           std::to_string(signals[i]),
+                                .exception = std::current_exception()});
+      }
+    }
+  }
+}
+
 void EventLoop::set_exception_handler(ExceptionHandler handler) {
   exception_handler_ = std::move(handler);
 }
@@ -482,6 +595,12 @@ std::uint64_t EventLoop::next_task_number() noexcept {
   static std::atomic<std::uint64_t> counter{0};
   return counter.fetch_add(1, std::memory_order_relaxed) + 1;
 }
+
+namespace internal {
+void set_repeat_signal_terminates(int signal, bool terminates) noexcept {
+  if (signal > 0 && signal < NSIG) repeat_signal_terminates[signal].store(terminates);
+}
+}  // namespace internal
 
 EventLoop& get_running_loop() {
   if (running_loop == nullptr) throw std::runtime_error("no running event loop");

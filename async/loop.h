@@ -188,6 +188,18 @@ class EventLoop {
   bool remove_reader(int fd);
   bool remove_writer(int fd);
 
+  // --- signals ---------------------------------------------------------------
+  // Runs `callback` on the loop (as a callback, never inside the signal handler)
+  // each time `signal` arrives. Adding again replaces the callback. Signals are
+  // process-wide: one loop at a time can handle a given signal. Throws
+  // std::invalid_argument for a signal number that cannot be caught (SIGKILL,
+  // SIGSTOP, out of range), std::runtime_error if another loop handles it, and
+  // std::system_error if the kernel refuses.
+  void add_signal_handler(int signal, std::function<void()> callback);
+  // Restores the disposition the signal had before add_signal_handler; returns
+  // false if this loop had no handler for it.
+  bool remove_signal_handler(int signal);
+
   // --- errors ----------------------------------------------------------------
   // Replaces the handler; an empty handler restores the default, which writes
   // the context to stderr.
@@ -261,10 +273,24 @@ class EventLoop {
   int wake_fd_ = -1;  // eventfd written by call_soon_threadsafe
   std::unordered_map<int, Watch> watches_;
 
+  // Signals: the process-wide handler writes the signal number into this pipe;
+  // its reader runs the callbacks.
+  void read_signal_pipe();
+  struct SignalHandler;
+  std::unordered_map<int, std::unique_ptr<SignalHandler>> signal_handlers_;
+  int signal_pipe_[2] = {-1, -1};
+
   std::mutex threadsafe_mutex_;
   std::vector<Callback> threadsafe_callbacks_;
   std::atomic<bool> has_threadsafe_callbacks_{false};
 };
+
+namespace internal {
+// For a signal handled with add_signal_handler: if it arrives again before the
+// loop has read the first one, take the default action at once (aio::run's
+// second Ctrl-C). Reset by remove_signal_handler.
+void set_repeat_signal_terminates(int signal, bool terminates) noexcept;
+}  // namespace internal
 
 // The loop running on this thread. Throws std::runtime_error("no running event
 // loop") outside a running loop (asyncio.get_running_loop).

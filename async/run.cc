@@ -1,5 +1,9 @@
 #include "async/run.h"
 
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <vector>
 
 namespace aio {
@@ -18,6 +22,28 @@ Runner::~Runner() {
     // close() throws only when misused from a running loop; a destructor cannot
     // report that, and the loop's own destructor still frees everything.
   }
+}
+
+Runner::SigintHandling::SigintHandling(EventLoop& loop, AnyTask main_task)
+    : loop_(loop), main_task_(std::move(main_task)) {
+  const bool main_thread = ::getpid() == static_cast<pid_t>(::syscall(SYS_gettid));
+  struct sigaction current {};
+  if (!main_thread || ::sigaction(SIGINT, nullptr, &current) != 0 || current.sa_handler != SIG_DFL) {
+    return;  // the program handles SIGINT itself, or this is not the main thread
+  }
+  loop_.add_signal_handler(SIGINT, [this] {
+    ++interrupts_;
+    // From now on a second Ctrl-C ends the process at once (the default action).
+    loop_.remove_signal_handler(SIGINT);
+    installed_ = false;
+    if (!main_task_.done()) main_task_.cancel();
+  });
+  internal::set_repeat_signal_terminates(SIGINT, true);  // even if the loop is stuck
+  installed_ = true;
+}
+
+Runner::SigintHandling::~SigintHandling() {
+  if (installed_) loop_.remove_signal_handler(SIGINT);
 }
 
 void Runner::throw_if_unusable() const {

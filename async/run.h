@@ -9,6 +9,13 @@
 // shutdown'), and closes the loop. It returns the coroutine's value or rethrows
 // its exception. It cannot be called while a loop runs on this thread.
 //
+// Ctrl-C works as in asyncio 3.11: when run() is called on the main thread and
+// SIGINT has its default disposition, the first SIGINT cancels the main task; if
+// the main task then ends cancelled, run() throws aio::KeyboardInterrupt (main()
+// can catch it and return 130). The first SIGINT also restores the default
+// disposition, so a second one ends the process at once, even if the loop is
+// stuck in a callback that never yields.
+//
 // A Runner keeps one loop for several run() calls (asyncio.Runner), for code
 // that needs a loop to live across calls.
 #ifndef AIO_ASYNC_RUN_H_
@@ -48,10 +55,19 @@ class Runner {
   // Runs `coro` as a task on the runner's loop until it completes and returns
   // its value (or rethrows its exception). Throws std::runtime_error if called
   // from a running loop or after close().
+  // Throws aio::KeyboardInterrupt when Ctrl-C ended the main task (see the file
+  // comment).
   template <class T>
   T run(Coro<T> coro) {
     throw_if_unusable();
-    return run_until_complete(*loop_, create_task(*loop_, std::move(coro)));
+    Task<T> task = create_task(*loop_, std::move(coro));
+    SigintHandling sigint(*loop_, task);
+    try {
+      return run_until_complete(*loop_, task);
+    } catch (const CancelledError&) {
+      if (sigint.interrupted() && task.uncancel() == 0) throw KeyboardInterrupt();
+      throw;
+    }
   }
 
   // Cancels the tasks left on the loop, waits for them, reports their errors,
@@ -62,6 +78,23 @@ class Runner {
   EventLoop& get_loop();
 
  private:
+  // Installs the Ctrl-C behaviour for one run() when it applies (main thread,
+  // default SIGINT disposition) and removes it afterwards.
+  class SigintHandling {
+   public:
+    SigintHandling(EventLoop& loop, AnyTask main_task);
+    ~SigintHandling();
+    SigintHandling(const SigintHandling&) = delete;
+    SigintHandling& operator=(const SigintHandling&) = delete;
+    bool interrupted() const noexcept { return interrupts_ > 0; }
+
+   private:
+    EventLoop& loop_;
+    AnyTask main_task_;
+    bool installed_ = false;
+    int interrupts_ = 0;
+  };
+
   void throw_if_unusable() const;
   void cancel_remaining_tasks();
 

@@ -74,7 +74,7 @@ class Task {
   // How many cancel() requests are pending (not withdrawn by uncancel()).
   int cancelling() const noexcept { return state_->cancelling(); }
   // Withdraws one cancel() request and returns the remaining count; at zero an
-  // undelivered cancellation is withdrawn too. No effect once the task is done.
+  // undelivered cancellation is withdrawn too.
   int uncancel() noexcept { return state_->uncancel(); }
 
   // The value. Throws InvalidStateError while pending, CancelledError if the task

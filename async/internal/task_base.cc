@@ -53,7 +53,8 @@ bool TaskBase::cancel(std::string message) {
 }
 
 int TaskBase::uncancel() noexcept {
-  if (!done() && cancel_requests_ > 0 && --cancel_requests_ == 0) must_cancel_ = false;
+  // Works on a finished task too, as CPython's does: Runner relies on it.
+  if (cancel_requests_ > 0 && --cancel_requests_ == 0) must_cancel_ = false;
   return cancel_requests_;
 }
 
