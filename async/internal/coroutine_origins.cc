@@ -45,8 +45,9 @@ std::string format_origin(const std::vector<void*>& frames) {
 void remember_coroutine_origin(const void* promise) noexcept {
   try {
     std::vector<void*> frames(kOriginDepth);
-    // Skip this function and the promise constructor.
-    int depth = absl::GetStackTrace(frames.data(), kOriginDepth, 2);
+    // Skip this function only: the promise constructor is usually inlined into
+    // the coroutine function, whose name is the one that matters.
+    int depth = absl::GetStackTrace(frames.data(), kOriginDepth, 1);
     frames.resize(static_cast<std::size_t>(depth > 0 ? depth : 0));
     origins()[promise] = std::move(frames);
     recorded_coroutine_origins = origins().size();
