@@ -24,6 +24,7 @@
 #include <exception>
 #include <functional>
 #include <optional>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -214,6 +215,13 @@ inline Coro<void> CoroPromise<void>::get_return_object() noexcept {
 }
 }  // namespace internal
 
+namespace internal {
+template <class Callable>
+auto invoke_owned(Callable callable) -> Coro<typename std::invoke_result_t<Callable&>::value_type> {
+  co_return co_await callable();
+}
+}  // namespace internal
+
 // Calls `function(arguments...)` (which returns a Coro) and keeps the callable
 // and the arguments alive until that coroutine finishes. Use it to run a lambda
 // coroutine whose captures would otherwise die with the temporary lambda:
@@ -221,7 +229,12 @@ inline Coro<void> CoroPromise<void>::get_return_object() noexcept {
 template <class Function, class... Arguments>
 auto invoke(Function function, Arguments... arguments)
     -> Coro<typename std::invoke_result_t<Function&, Arguments&...>::value_type> {
-  co_return co_await std::invoke(function, arguments...);
+  // Not a coroutine itself: GCC 12 miscompiles coroutine parameters that are a
+  // pack (see to_thread); the arguments go into a tuple in this plain function.
+  return internal::invoke_owned(
+      [function = std::move(function), arguments = std::make_tuple(std::move(arguments)...)]() mutable {
+        return std::apply(function, arguments);
+      });
 }
 
 }  // namespace aio

@@ -8,13 +8,21 @@
 // A Future is a cheap copyable handle (like a Python reference); all copies see
 // one state. Any number of tasks may await it. Done callbacks are scheduled with
 // call_soon when it completes, in registration order, never run inline.
-// Nothing here is thread-safe: to settle a future from another thread, use
-// loop.call_soon_threadsafe([future]() mutable { future.set_result(...); }).
+//
+// Nothing about a Future is thread-safe, not even copying or destroying the
+// handle (its reference count is not atomic, for speed). To settle a future
+// from another thread, take a ThreadsafeSetter on the loop's thread and hand
+// that over:
+//   auto setter = future.threadsafe_setter();
+//   std::thread([setter] { setter.set_result(42); }).detach();
 #ifndef AIO_ASYNC_FUTURE_H_
 #define AIO_ASYNC_FUTURE_H_
 
 #include <coroutine>
+#include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -139,6 +147,9 @@ class DoneCallback final : private FutureWaiter {
 
 }  // namespace internal
 
+template <class T>
+class ThreadsafeSetter;
+
 template <class T = void>
 class Future {
  public:
@@ -183,7 +194,15 @@ class Future {
 
   EventLoop& get_loop() const noexcept { return state_->loop(); }
 
+  // A thread-safe way to settle this future from another thread (see the file
+  // comment). Call it on the loop's thread. Throws std::runtime_error if the loop
+  // is closed.
+  ThreadsafeSetter<T> threadsafe_setter() const;
+
   auto operator co_await() const noexcept { return internal::FutureAwaiter<internal::FutureState<T>>(state_); }
+
+  // The shared state, for aio's own machinery.
+  const internal::Ref<internal::FutureState<T>>& state() const noexcept { return state_; }
 
   static Future from_state(internal::FutureStateBase* state) {
     return Future(internal::Ref<internal::FutureState<T>>(static_cast<internal::FutureState<T>*>(state)));
@@ -194,6 +213,80 @@ class Future {
   explicit Future(internal::Ref<internal::FutureState<T>> state) : state_(std::move(state)) {}
   internal::Ref<internal::FutureState<T>> state_;
 };
+
+// Settles a Future from any thread: copyable, and every member is thread-safe.
+// The value travels to the loop's thread through its mailbox and is set there;
+// the future itself is never touched off its thread. A cancelled future ignores
+// the value (asyncio's "set unless cancelled"); setting twice is reported to the
+// loop's exception handler. When the last copy goes away the loop lets go of the
+// future.
+template <class T>
+class ThreadsafeSetter {
+ public:
+  // Returns false if the loop is closed (then nothing is set).
+  template <class... U>
+  bool set_result(U&&... value) const {
+    using Stored = std::conditional_t<std::is_void_v<T>, bool, T>;
+    std::optional<Stored> stored;
+    if constexpr (std::is_void_v<T>) {
+      stored.emplace(true);
+    } else {
+      stored.emplace(std::forward<U>(value)...);
+    }
+    return post([stored = std::move(stored)](internal::FutureState<T>& state) mutable {
+      if constexpr (std::is_void_v<T>) {
+        state.set_result();
+      } else {
+        state.set_result(std::move(*stored));
+      }
+    });
+  }
+  bool set_exception(std::exception_ptr error) const {
+    return post([error](internal::FutureState<T>& state) { state.set_exception(error); });
+  }
+  template <class E, class = std::enable_if_t<!std::is_same_v<std::decay_t<E>, std::exception_ptr>>>
+  bool set_exception(E error) const {
+    return set_exception(std::make_exception_ptr(std::move(error)));
+  }
+
+ private:
+  friend class Future<T>;
+  struct Link {
+    std::shared_ptr<internal::Mailbox> mailbox;
+    EventLoop* loop;  // dereferenced only on the loop's thread
+    std::uint64_t id;
+    ~Link() {
+      internal::UniqueFunction release = [loop = loop, id = id] { loop->take_held(id); };
+      mailbox->post(release);  // a closed loop already let go
+    }
+  };
+  explicit ThreadsafeSetter(std::shared_ptr<Link> link) : link_(std::move(link)) {}
+
+  template <class Settle>
+  bool post(Settle settle) const {
+    internal::UniqueFunction job = [loop = link_->loop, id = link_->id, settle = std::move(settle)]() mutable {
+      internal::FutureStateBase* state = loop->find_held(id);
+      if (state == nullptr || state->cancelled()) return;
+      if (state->done()) {
+        loop->call_exception_handler({.message = "ThreadsafeSetter: the future is already done",
+                                      .future = state->describe()});
+        return;
+      }
+      settle(*static_cast<internal::FutureState<T>*>(state));
+    };
+    return link_->mailbox->post(job);
+  }
+
+  std::shared_ptr<Link> link_;
+};
+
+template <class T>
+ThreadsafeSetter<T> Future<T>::threadsafe_setter() const {
+  EventLoop& loop = state_->loop();
+  loop.throw_if_closed();
+  using Link = typename ThreadsafeSetter<T>::Link;
+  return ThreadsafeSetter<T>(std::shared_ptr<Link>(new Link{loop.mailbox(), &loop, loop.hold(state_)}));
+}
 
 }  // namespace aio
 

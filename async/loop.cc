@@ -6,6 +6,7 @@
 #include "async/loop.h"
 
 #include "async/coro.h"
+#include "async/executor.h"
 #include "async/future.h"
 
 #include <signal.h>
@@ -127,6 +128,37 @@ std::string describe_node(internal::ReadyNode* node) {
 
 }  // namespace
 
+namespace internal {
+
+bool Mailbox::post(UniqueFunction& callback) {
+  std::lock_guard lock(mutex_);
+  if (closed_) return false;
+  callbacks_.push_back(std::move(callback));
+  has_mail_.store(true, std::memory_order_release);
+  // Under the lock, so close() cannot close the descriptor meanwhile. A full
+  // eventfd counter (EAGAIN) still wakes the loop.
+  std::uint64_t one = 1;
+  [[maybe_unused]] ssize_t written = ::write(wake_fd_, &one, sizeof one);
+  return true;
+}
+
+std::vector<UniqueFunction> Mailbox::take() {
+  std::vector<UniqueFunction> callbacks;
+  std::lock_guard lock(mutex_);
+  callbacks.swap(callbacks_);
+  has_mail_.store(false, std::memory_order_relaxed);
+  return callbacks;
+}
+
+std::vector<UniqueFunction> Mailbox::close() {
+  std::lock_guard lock(mutex_);
+  closed_ = true;
+  has_mail_.store(false, std::memory_order_relaxed);
+  return std::move(callbacks_);
+}
+
+}  // namespace internal
+
 void Handle::cancel() {
   if (!state_ || state_->cancelled) return;
   state_->cancelled = true;
@@ -165,6 +197,7 @@ EventLoop::EventLoop(Options options)
   event.events = EPOLLIN;
   event.data.fd = wake_fd_;
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &event);
+  mailbox_ = std::make_shared<internal::Mailbox>(wake_fd_);
 }
 
 EventLoop::~EventLoop() {
@@ -192,7 +225,9 @@ EventLoop::~EventLoop() {
                             .future = task->describe()});
     task->destroy_coroutine();
   }
+  held_.clear();
   if (!closed_ && !running_) close();
+  default_executor_.reset();  // joins its threads
   anchor_->loop = nullptr;
 }
 
@@ -221,15 +256,26 @@ TimerHandle EventLoop::call_at(TimePoint when, Callback callback) {
 }
 
 void EventLoop::call_soon_threadsafe(Callback callback) {
-  {
-    std::lock_guard lock(threadsafe_mutex_);
-    if (closed_) throw std::runtime_error("Event loop is closed");
-    threadsafe_callbacks_.push_back(std::move(callback));
-    has_threadsafe_callbacks_.store(true, std::memory_order_release);
-  }
-  std::uint64_t one = 1;
-  // A full eventfd counter (EAGAIN) still wakes the loop; nothing else can fail.
-  [[maybe_unused]] ssize_t written = ::write(wake_fd_, &one, sizeof one);
+  if (!mailbox_->post(callback)) throw std::runtime_error("Event loop is closed");
+}
+
+std::uint64_t EventLoop::hold(internal::Ref<internal::FutureStateBase> state) {
+  std::uint64_t id = ++next_held_id_;
+  held_.emplace(id, std::move(state));
+  return id;
+}
+
+internal::Ref<internal::FutureStateBase> EventLoop::take_held(std::uint64_t id) {
+  auto found = held_.find(id);
+  if (found == held_.end()) return {};
+  internal::Ref<internal::FutureStateBase> state = std::move(found->second);
+  held_.erase(found);
+  return state;
+}
+
+internal::FutureStateBase* EventLoop::find_held(std::uint64_t id) const {
+  auto found = held_.find(id);
+  return found == held_.end() ? nullptr : found->second.get();
 }
 
 TimePoint EventLoop::time() const noexcept {
@@ -269,11 +315,10 @@ void EventLoop::stop() noexcept { stopping_ = true; }
 void EventLoop::close() {
   if (running_) throw std::runtime_error("Cannot close a running event loop");
   if (closed_) return;
-  {
-    std::lock_guard lock(threadsafe_mutex_);
-    closed_ = true;
-    threadsafe_callbacks_.clear();
-  }
+  closed_ = true;
+  // Work other threads posted and the loop never ran is dropped here, on the
+  // loop's thread (it may hold references to loop objects).
+  { std::vector<Callback> dropped = mailbox_->close(); }
   while (!signal_handlers_.empty()) remove_signal_handler(signal_handlers_.begin()->first);
   watches_.clear();
   if (signal_pipe_[0] >= 0) {
@@ -301,7 +346,7 @@ void EventLoop::run_once() {
     if (options_.virtual_time) {
       poll_io(0);
       if (ready_.empty() && !timers_.empty() && timers_.top()->deadline > virtual_now_ &&
-          !has_threadsafe_callbacks_.load(std::memory_order_acquire)) {
+          !mailbox_->has_mail()) {
         virtual_now_ = timers_.top()->deadline;  // nothing to do until then: jump
       } else if (ready_.empty() && timers_.empty() && timeout == -1) {
         poll_io(-1);  // only I/O or another thread can wake us
@@ -309,7 +354,7 @@ void EventLoop::run_once() {
     } else {
       poll_io(timeout);
     }
-  } else if (has_threadsafe_callbacks_.load(std::memory_order_acquire)) {
+  } else if (mailbox_->has_mail()) {
     take_threadsafe_callbacks();
   }
 
@@ -397,14 +442,8 @@ void EventLoop::poll_io(int timeout_milliseconds) {
 }
 
 void EventLoop::take_threadsafe_callbacks() {
-  if (!has_threadsafe_callbacks_.load(std::memory_order_acquire)) return;
-  std::vector<Callback> callbacks;
-  {
-    std::lock_guard lock(threadsafe_mutex_);
-    callbacks.swap(threadsafe_callbacks_);
-    has_threadsafe_callbacks_.store(false, std::memory_order_relaxed);
-  }
-  for (Callback& callback : callbacks) call_soon(std::move(callback));
+  if (!mailbox_->has_mail()) return;
+  for (Callback& callback : mailbox_->take()) call_soon(std::move(callback));
 }
 
 void EventLoop::add_reader(int fd, std::function<void()> callback) {

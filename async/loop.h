@@ -27,6 +27,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -44,6 +45,10 @@ using TimePoint = Clock::time_point;
 using Duration = Clock::duration;
 
 class EventLoop;
+class Executor;
+class ThreadPoolExecutor;
+template <class T>
+class Future;
 
 namespace internal {
 // A call_soon/call_later/add_reader callback. Lives on the heap, shared by the
@@ -61,6 +66,29 @@ class CallbackState final : public RefCounted, public ReadyNode, public TimerNod
   UniqueFunction callback;
   bool cancelled = false;
 };
+// Where other threads leave work for a loop (call_soon_threadsafe). Shared with
+// whatever may outlive the loop (an executor job, run_coroutine_threadsafe), so
+// that posting to a loop that is closed or gone is a clean refusal instead of a
+// write to a closed (or reused) file descriptor.
+class Mailbox {
+ public:
+  explicit Mailbox(int wake_fd) : wake_fd_(wake_fd) {}
+  // Queues `callback` and wakes the loop. Returns false, leaving `callback` with
+  // the caller, once the loop is closed. Thread-safe.
+  bool post(UniqueFunction& callback);
+  bool has_mail() const noexcept { return has_mail_.load(std::memory_order_acquire); }
+  std::vector<UniqueFunction> take();
+  // Refuses later posts and returns what is still queued. Loop thread only.
+  std::vector<UniqueFunction> close();
+
+ private:
+  std::mutex mutex_;
+  std::vector<UniqueFunction> callbacks_;
+  std::atomic<bool> has_mail_{false};
+  const int wake_fd_;
+  bool closed_ = false;
+};
+
 }  // namespace internal
 
 // A scheduled callback (call_soon, add_reader). Copyable handle; cancel() makes
@@ -207,6 +235,21 @@ class EventLoop {
   void call_exception_handler(const ExceptionContext& context);
   void default_exception_handler(const ExceptionContext& context);
 
+  // --- executors (async/executor.h) ---------------------------------------------
+  // Runs `function()` on `executor` (the loop's default thread pool when null)
+  // and returns a Future for its result, settled on this loop. Cancelling the
+  // future before the job starts keeps it from running; a job already running
+  // finishes, and its result is dropped. Defined in async/executor.h.
+  template <class Function>
+  auto run_in_executor(Executor* executor, Function function)
+      -> Future<std::invoke_result_t<Function&>>;
+  // The pool that run_in_executor(nullptr, ...) and aio::to_thread use, created on
+  // first use.
+  ThreadPoolExecutor& default_executor();
+  // Waits for the default pool's jobs to finish and stops its threads (aio::run
+  // does this before closing the loop). Later jobs get a new pool.
+  void shutdown_default_executor();
+
   bool get_debug() const noexcept { return debug_; }
   void set_debug(bool enabled) noexcept { debug_ = enabled; }
   // In debug mode, a callback or task step that runs at least this long is
@@ -221,6 +264,14 @@ class EventLoop {
   std::vector<AnyTask> all_tasks() const;
 
   // --- internal: used by aio's own awaiters ----------------------------------
+  // The loop's mailbox, for work posted from other threads.
+  const std::shared_ptr<internal::Mailbox>& mailbox() const noexcept { return mailbox_; }
+  // Keeps a future alive on the loop's thread while another thread works for it;
+  // the other thread refers to it by the returned id only (a reference count
+  // must never be touched off the loop's thread). take_held() hands it back.
+  std::uint64_t hold(internal::Ref<internal::FutureStateBase> state);
+  internal::Ref<internal::FutureStateBase> take_held(std::uint64_t id);
+  internal::FutureStateBase* find_held(std::uint64_t id) const;
   void schedule(internal::ReadyNode* node) noexcept { ready_.push_back(node); }
   void add_timer(internal::TimerNode* node) { timers_.push(node); }
   void remove_timer(internal::TimerNode* node) noexcept {
@@ -280,9 +331,10 @@ class EventLoop {
   std::unordered_map<int, std::unique_ptr<SignalHandler>> signal_handlers_;
   int signal_pipe_[2] = {-1, -1};
 
-  std::mutex threadsafe_mutex_;
-  std::vector<Callback> threadsafe_callbacks_;
-  std::atomic<bool> has_threadsafe_callbacks_{false};
+  std::shared_ptr<internal::Mailbox> mailbox_;
+  std::unique_ptr<ThreadPoolExecutor> default_executor_;
+  std::unordered_map<std::uint64_t, internal::Ref<internal::FutureStateBase>> held_;
+  std::uint64_t next_held_id_ = 0;
 };
 
 namespace internal {

@@ -1,5 +1,7 @@
 #include "async/run.h"
 
+#include "async/executor.h"
+
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -62,6 +64,9 @@ void Runner::close() {
   if (!loop_) return;
   if (loop_->is_running()) throw std::runtime_error("Runner.close() called while the loop is running");
   cancel_remaining_tasks();
+  // Jobs still running in the default pool finish first; their results then
+  // find the loop closed and are dropped.
+  loop_->shutdown_default_executor();
   loop_->close();
   loop_.reset();
 }

@@ -100,6 +100,9 @@ class Task {
 
   auto operator co_await() const noexcept { return internal::FutureAwaiter<internal::TaskState<T>>(state_); }
 
+  // The shared state, for aio's own machinery.
+  const internal::Ref<internal::TaskState<T>>& state() const noexcept { return state_; }
+
   static Task from_state(internal::FutureStateBase* state) {
     return Task(internal::Ref<internal::TaskState<T>>(static_cast<internal::TaskState<T>*>(state)));
   }

@@ -348,14 +348,32 @@ AIO_TEST(Future, MoveOnlyResultsCanBeTakenOnce) {
   EXPECT_THROW(future.result(), InvalidStateError);
 }
 
-AIO_TEST(Future, SettledFromAnotherThreadThroughCallSoonThreadsafe) {
+AIO_TEST(Future, SettledFromAnotherThreadThroughAThreadsafeSetter) {
   Future<int> future;
-  EventLoop& loop = get_running_loop();
-  std::thread thread([&loop, future]() mutable {
-    loop.call_soon_threadsafe([future]() mutable { future.set_result(99); });
-  });
+  ThreadsafeSetter<int> setter = future.threadsafe_setter();
+  std::thread thread([setter] { EXPECT_TRUE(setter.set_result(99)); });
   EXPECT_EQ(co_await future, 99);
   thread.join();
+}
+
+AIO_TEST(Future, AThreadsafeSetterIgnoresACancelledFutureAndReportsASecondSet) {
+  std::vector<std::string> reports;
+  get_running_loop().set_exception_handler(
+      [&reports](EventLoop&, const ExceptionContext& context) { reports.push_back(context.message); });
+  Future<int> cancelled;
+  ThreadsafeSetter<int> late = cancelled.threadsafe_setter();
+  cancelled.cancel();
+  std::thread([late] { late.set_result(1); }).join();
+  Future<int> twice;
+  ThreadsafeSetter<int> setter = twice.threadsafe_setter();
+  std::thread([setter] {
+    setter.set_result(1);
+    setter.set_exception(std::runtime_error("again"));
+  }).join();
+  EXPECT_EQ(co_await twice, 1);
+  co_await testing::let_other_tasks_run();
+  EXPECT_EQ(reports, (std::vector<std::string>{"ThreadsafeSetter: the future is already done"}));
+  get_running_loop().set_exception_handler({});
 }
 
 // --- ownership and reports -----------------------------------------------------

@@ -61,14 +61,12 @@ aio::Coro<> timeout_example() {
 // [END timeout]
 
 // [START future]
-// A callback API, here a thread that reports back once: the future is settled
-// on the loop's thread through call_soon_threadsafe.
+// A callback API, here a thread that reports back once. A Future handle must
+// stay on its loop's thread; the thread gets a ThreadsafeSetter instead.
 aio::Coro<> future_example() {
-  aio::EventLoop& loop = aio::get_running_loop();
   aio::Future<int> answer;
-  std::thread worker([&loop, answer]() mutable {
-    loop.call_soon_threadsafe([answer]() mutable { answer.set_result(42); });
-  });
+  aio::ThreadsafeSetter<int> setter = answer.threadsafe_setter();
+  std::thread worker([setter] { setter.set_result(42); });
   std::printf("the answer is %d\n", co_await answer);
   worker.join();
 }
