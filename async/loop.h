@@ -49,6 +49,10 @@ class Executor;
 class ThreadPoolExecutor;
 template <class T>
 class Future;
+template <class T>
+class Task;
+template <class T>
+class Coro;
 
 namespace internal {
 // A call_soon/call_later/add_reader callback. Lives on the heap, shared by the
@@ -194,6 +198,13 @@ class EventLoop {
   TimePoint time() const noexcept;
 
   // --- running ---------------------------------------------------------------
+  // Runs the loop until `task` (or a task made of `coro`) is done and returns its
+  // result or rethrows its exception. Throws std::runtime_error if the loop
+  // stops first. Defined in async/task.h.
+  template <class T>
+  T run_until_complete(Task<T> task);
+  template <class T>
+  T run_until_complete(Coro<T> coro);
   // Runs until stop() is called. Throws std::runtime_error if the loop is closed
   // or already running, or another loop runs on this thread.
   void run_forever();

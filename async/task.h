@@ -57,6 +57,15 @@ class TaskState final : public TaskBase {
 
 }  // namespace internal
 
+struct TaskOptions {
+  // "Task-N" when empty.
+  std::string name;
+  // asyncio 3.12's eager start: the coroutine runs at once, inside create_task,
+  // up to its first suspension; a coroutine that never suspends is done before
+  // create_task returns, without a trip through the loop.
+  bool eager_start = false;
+};
+
 template <class T = void>
 class Task {
  public:
@@ -110,28 +119,44 @@ class Task {
 
  private:
   template <class U>
-  friend Task<U> create_task(EventLoop& loop, Coro<U> coro, std::string name);
+  friend Task<U> create_task(EventLoop& loop, Coro<U> coro, TaskOptions options);
   explicit Task(internal::Ref<internal::TaskState<T>> state) : state_(std::move(state)) {}
   internal::Ref<internal::TaskState<T>> state_;
 };
 
+
 // Wraps `coro` in a task on `loop` and schedules its first step with call_soon:
-// the caller keeps running until its next suspension point. `name` defaults to
-// "Task-N". Throws std::runtime_error if the loop is closed and
+// the caller keeps running until its next suspension point (unless
+// options.eager_start). Throws std::runtime_error if the loop is closed and
 // InvalidStateError if `coro` is empty; either way the coroutine is destroyed,
 // never leaked.
 template <class T>
-Task<T> create_task(EventLoop& loop, Coro<T> coro, std::string name = {}) {
+Task<T> create_task(EventLoop& loop, Coro<T> coro, TaskOptions options) {
   if (loop.is_closed()) {
     coro.discard();  // asyncio closes the coroutine: no "never awaited" report
     loop.throw_if_closed();
   }
   if (!coro.valid()) throw InvalidStateError("create_task: the Coro is empty (already awaited or moved)");
   internal::Ref<internal::TaskState<T>> state(
-      new internal::TaskState<T>(loop, coro.release(), std::move(name), loop.next_task_number()));
+      new internal::TaskState<T>(loop, coro.release(), std::move(options.name), loop.next_task_number()));
   loop.register_task(state.get());
-  loop.schedule(state.get());
+  if (options.eager_start) {
+    state->step_eagerly();
+  } else {
+    loop.schedule(state.get());
+  }
   return Task<T>(std::move(state));
+}
+
+template <class T>
+Task<T> create_task(EventLoop& loop, Coro<T> coro, std::string name = {}) {
+  return create_task(loop, std::move(coro), TaskOptions{.name = std::move(name)});
+}
+
+// create_task on the running loop, with options.
+template <class T>
+Task<T> create_task(Coro<T> coro, TaskOptions options) {
+  return create_task(get_running_loop(), std::move(coro), std::move(options));
 }
 
 // create_task on the running loop. Throws std::runtime_error outside one.
@@ -172,6 +197,16 @@ T run_until_complete(EventLoop& loop, Task<T> task) {
 template <class T>
 T run_until_complete(EventLoop& loop, Coro<T> coro) {
   return run_until_complete(loop, create_task(loop, std::move(coro)));
+}
+
+template <class T>
+T EventLoop::run_until_complete(Task<T> task) {
+  return aio::run_until_complete(*this, std::move(task));
+}
+
+template <class T>
+T EventLoop::run_until_complete(Coro<T> coro) {
+  return aio::run_until_complete(*this, std::move(coro));
 }
 
 }  // namespace aio

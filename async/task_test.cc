@@ -151,6 +151,36 @@ AIO_TEST(Task, ATaskCannotAwaitItself) {
   *self = Task<>();  // break the cycle
 }
 
+AIO_TEST(Task, EagerStartRunsTheFirstStepInsideCreateTask) {
+  std::vector<std::string> order;
+  Task<int> finished = create_task(invoke([&order]() -> Coro<int> {
+                                     order.push_back("eager body");
+                                     co_return 1;
+                                   }),
+                                   TaskOptions{.name = "eager", .eager_start = true});
+  order.push_back("after create_task");
+  EXPECT_TRUE(finished.done());  // never suspended: done without the loop
+  EXPECT_EQ(finished.result(), 1);
+  EXPECT_EQ(finished.get_name(), "eager");
+  Task<int> suspends = create_task(invoke([&order]() -> Coro<int> {
+                                     order.push_back("second body starts");
+                                     co_await sleep(1ms);
+                                     co_return 2;
+                                   }),
+                                   TaskOptions{.eager_start = true});
+  EXPECT_FALSE(suspends.done());
+  EXPECT_EQ(co_await suspends, 2);
+  EXPECT_EQ(order, (std::vector<std::string>{"eager body", "after create_task", "second body starts"}));
+}
+
+TEST(EventLoopRunUntilComplete, RunsATaskOrACoroutineToItsResult) {
+  EventLoop loop;
+  EXPECT_EQ(loop.run_until_complete(add_one(1)), 2);
+  Task<int> task = create_task(loop, add_one(5));
+  EXPECT_EQ(loop.run_until_complete(task), 6);
+  EXPECT_THROW(loop.run_until_complete(fails("x")), std::runtime_error);
+}
+
 // --- cancellation ------------------------------------------------------------
 
 AIO_TEST(Cancel, CancelledBeforeTheFirstStepTheBodyNeverRuns) {

@@ -68,6 +68,9 @@ class TaskBase : public FutureStateBase, public ReadyNode {
   // Records the message of a cancellation a leaf delivers itself (an aborted sleep).
   void set_cancel_message(std::string message);
 
+  // Runs the first step now, inside create_task (eager start).
+  void step_eagerly() { step(); }
+
   // --- for the loop ----------------------------------------------------------
   TaskBase* previous_task = nullptr;  // the loop's list of pending tasks
   TaskBase* next_task = nullptr;
