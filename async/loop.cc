@@ -320,6 +320,7 @@ void EventLoop::close() {
   // loop's thread (it may hold references to loop objects).
   { std::vector<Callback> dropped = mailbox_->close(); }
   while (!signal_handlers_.empty()) remove_signal_handler(signal_handlers_.begin()->first);
+  external_poller_.reset();  // its pending operations are dropped
   watches_.clear();
   if (signal_pipe_[0] >= 0) {
     ::close(signal_pipe_[0]);
@@ -410,9 +411,20 @@ void EventLoop::run_batch_checked(std::size_t count) {
   }
 }
 
+void EventLoop::set_external_poller(std::unique_ptr<internal::ExternalPoller> poller) {
+  throw_if_closed();
+  external_poller_ = std::move(poller);
+}
+
 void EventLoop::poll_io(int timeout_milliseconds) {
   constexpr int kMaxEvents = 128;  // more wait for the next poll, in order
   epoll_event events[kMaxEvents];
+  if (external_poller_) {
+    // Wait in the other event system (which also watches our epoll descriptor),
+    // then collect our own events without blocking.
+    external_poller_->wait(timeout_milliseconds);
+    timeout_milliseconds = 0;
+  }
   int count = epoll_wait(epoll_fd_, events, kMaxEvents, timeout_milliseconds);
   if (count < 0) {
     if (errno == EINTR) return;

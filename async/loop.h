@@ -93,6 +93,17 @@ class Mailbox {
   bool closed_ = false;
 };
 
+// Another event system the loop waits in instead of epoll_wait, so that both
+// make progress on one thread (aio's Boost.Asio bridge, async/asio.h). It must
+// return once the loop's epoll descriptor is readable, its own work completed
+// something, or the timeout passed.
+class ExternalPoller {
+ public:
+  virtual ~ExternalPoller() = default;
+  // timeout_milliseconds: -1 waits without limit, 0 does not block.
+  virtual void wait(int timeout_milliseconds) = 0;
+};
+
 }  // namespace internal
 
 // A scheduled callback (call_soon, add_reader). Copyable handle; cancel() makes
@@ -275,6 +286,11 @@ class EventLoop {
   std::vector<AnyTask> all_tasks() const;
 
   // --- internal: used by aio's own awaiters ----------------------------------
+  // The external poller (see internal::ExternalPoller), installed on first use by
+  // its owner; null when none. Closing the loop destroys it.
+  internal::ExternalPoller* external_poller() const noexcept { return external_poller_.get(); }
+  void set_external_poller(std::unique_ptr<internal::ExternalPoller> poller);
+  int epoll_descriptor() const noexcept { return epoll_fd_; }
   // The loop's mailbox, for work posted from other threads.
   const std::shared_ptr<internal::Mailbox>& mailbox() const noexcept { return mailbox_; }
   // Keeps a future alive on the loop's thread while another thread works for it;
@@ -344,6 +360,7 @@ class EventLoop {
 
   std::shared_ptr<internal::Mailbox> mailbox_;
   std::unique_ptr<ThreadPoolExecutor> default_executor_;
+  std::unique_ptr<internal::ExternalPoller> external_poller_;
   std::unordered_map<std::uint64_t, internal::Ref<internal::FutureStateBase>> held_;
   std::uint64_t next_held_id_ = 0;
 };
