@@ -1,6 +1,8 @@
 // aio: asyncio for C++20. This umbrella header (target //:aio) brings in the
-// whole library; the finer targets (//async:task, //sync:queue, ...) have their
-// own headers for code that wants to depend on less.
+// whole library except the Boost.Asio bridge, whose headers are heavy to compile:
+// include "async/asio.h" where you await Asio operations (//:aio links it). The
+// finer targets (//async:task, //sync:queue, ...) have their own headers for
+// code that wants to depend on less.
 //
 //   #include "aio.h"
 //   aio::Coro<int> amain() { co_await aio::sleep(std::chrono::milliseconds(10)); co_return 0; }
@@ -10,6 +12,7 @@
 
 #include "async/coro.h"      // IWYU pragma: export
 #include "async/errors.h"    // IWYU pragma: export
+#include "async/executor.h"  // IWYU pragma: export
 #include "async/future.h"    // IWYU pragma: export
 #include "async/loop.h"      // IWYU pragma: export
 #include "async/run.h"       // IWYU pragma: export

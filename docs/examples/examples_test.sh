@@ -27,6 +27,14 @@ output=$(docs/examples/tasks)
 [[ "$output" == "$expected_tasks" ]] || fail "tasks printed:
 $output"
 
+expected_bridging="lookup returned 65
+the Asio timer fired
+the task was cancelled, and its Asio wait with it
+the other thread got 42"
+output=$(docs/examples/bridging)
+[[ "$output" == "$expected_bridging" ]] || fail "bridging printed:
+$output"
+
 # The README's ```cpp block must be hello.cc, line for line.
 readme_example=$(awk '/^```cpp$/{inside=1; next} /^```$/{if (inside) exit} inside' README.md)
 [[ "$readme_example" == "$(cat docs/examples/hello.cc)" ]] \
