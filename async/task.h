@@ -40,8 +40,8 @@ namespace internal {
 template <class T>
 class TaskState final : public TaskBase {
  public:
-  TaskState(EventLoop& loop, std::coroutine_handle<CoroPromise<T>> root, std::string name, std::uint64_t number)
-      : TaskBase(loop, root, std::move(name), number) {}
+  TaskState(EventLoop& loop, std::coroutine_handle<CoroPromise<T>> root, std::string_view name, std::uint64_t number)
+      : TaskBase(loop, root, name, number) {}
   ResultSlot<T>& slot() noexcept { return slot_; }
 
  private:
@@ -119,7 +119,7 @@ class Task {
 
  private:
   template <class U>
-  friend Task<U> create_task(EventLoop& loop, Coro<U> coro, TaskOptions options);
+  friend Task<U> create_task(EventLoop& loop, Coro<U> coro, const TaskOptions& options);
   explicit Task(internal::Ref<internal::TaskState<T>> state) : state_(std::move(state)) {}
   internal::Ref<internal::TaskState<T>> state_;
 };
@@ -131,14 +131,14 @@ class Task {
 // InvalidStateError if `coro` is empty; either way the coroutine is destroyed,
 // never leaked.
 template <class T>
-Task<T> create_task(EventLoop& loop, Coro<T> coro, TaskOptions options) {
+Task<T> create_task(EventLoop& loop, Coro<T> coro, const TaskOptions& options) {
   if (loop.is_closed()) {
     coro.discard();  // asyncio closes the coroutine: no "never awaited" report
     loop.throw_if_closed();
   }
   if (!coro.valid()) throw InvalidStateError("create_task: the Coro is empty (already awaited or moved)");
   internal::Ref<internal::TaskState<T>> state(
-      new internal::TaskState<T>(loop, coro.release(), std::move(options.name), loop.next_task_number()));
+      new internal::TaskState<T>(loop, coro.release(), options.name, loop.next_task_number()));
   loop.register_task(state.get());
   if (options.eager_start) {
     state->step_eagerly();
@@ -148,21 +148,32 @@ Task<T> create_task(EventLoop& loop, Coro<T> coro, TaskOptions options) {
   return Task<T>(std::move(state));
 }
 
+// The common case, with no options: nothing but the task is built.
 template <class T>
-Task<T> create_task(EventLoop& loop, Coro<T> coro, std::string name = {}) {
-  return create_task(loop, std::move(coro), TaskOptions{.name = std::move(name)});
+Task<T> create_task(EventLoop& loop, Coro<T> coro) {
+  static const TaskOptions kDefaults;
+  return create_task(loop, std::move(coro), kDefaults);
 }
 
-// create_task on the running loop, with options.
 template <class T>
-Task<T> create_task(Coro<T> coro, TaskOptions options) {
-  return create_task(get_running_loop(), std::move(coro), std::move(options));
+Task<T> create_task(EventLoop& loop, Coro<T> coro, std::string name) {
+  return create_task(loop, std::move(coro), TaskOptions{.name = std::move(name)});
 }
 
 // create_task on the running loop. Throws std::runtime_error outside one.
 template <class T>
-Task<T> create_task(Coro<T> coro, std::string name = {}) {
+Task<T> create_task(Coro<T> coro) {
+  return create_task(get_running_loop(), std::move(coro));
+}
+
+template <class T>
+Task<T> create_task(Coro<T> coro, std::string name) {
   return create_task(get_running_loop(), std::move(coro), std::move(name));
+}
+
+template <class T>
+Task<T> create_task(Coro<T> coro, const TaskOptions& options) {
+  return create_task(get_running_loop(), std::move(coro), options);
 }
 
 // The task running now, or nothing outside a task.

@@ -4,10 +4,10 @@
 
 namespace aio::internal {
 
-TaskBase::TaskBase(EventLoop& loop, std::coroutine_handle<> root, std::string name, std::uint64_t number)
+TaskBase::TaskBase(EventLoop& loop, std::coroutine_handle<> root, std::string_view name, std::uint64_t number)
     : FutureStateBase(loop), root_(root), number_(number) {
   ReadyNode::run = &TaskBase::run_step;
-  if (!name.empty()) set_name(std::move(name));
+  if (!name.empty()) set_name(std::string(name));  // unnamed tasks build no string
 }
 
 TaskBase::Labels& TaskBase::labels() const {

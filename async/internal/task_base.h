@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "async/internal/frame_allocator.h"
 #include "async/internal/future_state.h"
@@ -80,7 +81,7 @@ class TaskBase : public FutureStateBase, public ReadyNode {
 
  protected:
   // An empty `name` means "Task-<number>".
-  TaskBase(EventLoop& loop, std::coroutine_handle<> root, std::string name, std::uint64_t number);
+  TaskBase(EventLoop& loop, std::coroutine_handle<> root, std::string_view name, std::uint64_t number);
   ~TaskBase() override;
 
   // Moves the finished root coroutine's value into the typed slot, or returns
