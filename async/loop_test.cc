@@ -16,6 +16,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// Mirrors test_base_events.py: test_call_soon (rule 1).
 TEST(EventLoop, CallSoonRunsInFifoOrderOnce) {
   EventLoop loop;
   std::vector<int> order;
@@ -25,6 +26,7 @@ TEST(EventLoop, CallSoonRunsInFifoOrderOnce) {
   EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4}));
 }
 
+// Mirrors test_base_events.py: test__run_once (rule 1: a batch is what was ready).
 TEST(EventLoop, CallbackScheduledDuringABatchRunsInTheNextIteration) {
   EventLoop loop;
   std::vector<std::string> order;
@@ -43,6 +45,7 @@ TEST(EventLoop, CallbackScheduledDuringABatchRunsInTheNextIteration) {
   EXPECT_EQ(order, (std::vector<std::string>{"a", "b", "c"}));
 }
 
+// Mirrors test_base_events.py: test_run_once / stop before run_forever (rule 6).
 TEST(EventLoop, StopBeforeRunForeverRunsOneIteration) {
   EventLoop loop;
   int ran = 0;
@@ -55,6 +58,7 @@ TEST(EventLoop, StopBeforeRunForeverRunsOneIteration) {
   EXPECT_EQ(ran, 1);
 }
 
+// Mirrors test_base_events.py: test_call_later / test__run_once_schedule_handle (rule 2).
 TEST(EventLoop, TimersFireInDeadlineOrderOnVirtualTime) {
   EventLoop loop(EventLoop::Options{.virtual_time = true});
   std::vector<int> order;
@@ -106,6 +110,7 @@ TEST(EventLoop, CancelledHandlesDoNotRun) {
   EXPECT_EQ(ran, 0);
 }
 
+// Mirrors test_base_events.py: test_default_exc_handler_callback (rule 9).
 TEST(EventLoop, AnExceptionInACallbackGoesToTheHandlerAndTheLoopGoesOn) {
   EventLoop loop;
   std::vector<std::string> reports;
@@ -136,6 +141,7 @@ TEST(EventLoop, AFailingExceptionHandlerFallsBackToTheDefault) {
   EXPECT_NE(output.find("Exception in callback"), std::string::npos) << output;
 }
 
+// Mirrors test_base_events.py: test_close / test_run_forever_closed (rule 7).
 TEST(EventLoop, ClosedLoopRefusesWork) {
   EventLoop loop;
   loop.close();
@@ -164,6 +170,7 @@ TEST(EventLoop, CloseWhileRunningAndNestedRunAreErrors) {
   EXPECT_THROW(get_running_loop(), std::runtime_error);
 }
 
+// Mirrors test_events.py: test_call_soon_threadsafe (rule 8).
 TEST(EventLoop, CallSoonThreadsafeWakesTheLoopFromAnotherThread) {
   EventLoop loop;
   std::thread::id ran_on;

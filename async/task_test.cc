@@ -74,6 +74,7 @@ AIO_TEST(Coro, InvokeKeepsALambdasCapturesAlive) {
   EXPECT_EQ(co_await task, 10);
 }
 
+// Mirrors test_tasks.py: test_create_task (the first step is scheduled, rule 3).
 AIO_TEST_ORDERED(Task, CreateTaskDoesNotRunTheCoroutineSynchronously) {
   std::vector<std::string> order;
   Task<> task = create_task(invoke([&order]() -> Coro<> {
@@ -101,6 +102,7 @@ AIO_TEST(Task, DefaultNamesCountUpAndNamesCanBeSet) {
   co_await c;
 }
 
+// Mirrors test_futures.py: test_result_with_pending / test_exception (rule 17 area).
 AIO_TEST(Task, ResultAndExceptionWhilePendingRaiseInvalidStateError) {
   Task<int> task = create_task(add_one(1));
   EXPECT_THROW(task.result(), InvalidStateError);
@@ -110,6 +112,7 @@ AIO_TEST(Task, ResultAndExceptionWhilePendingRaiseInvalidStateError) {
   EXPECT_EQ(task.exception(), nullptr);
 }
 
+// Many awaiters of one task (test_tasks.py: test_wait_for / gather style sharing).
 AIO_TEST(Task, ManyTasksCanAwaitOneTask) {
   Task<int> shared = create_task(invoke([]() -> Coro<int> {
     co_await sleep(5ms);
@@ -122,6 +125,7 @@ AIO_TEST(Task, ManyTasksCanAwaitOneTask) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(co_await waiters[i], 7 + i);
 }
 
+// Mirrors test_futures.py: test_callbacks_invoked_on_set_result (rule 4).
 AIO_TEST(Task, DoneCallbacksAreScheduledNotRunInline) {
   Future<int> future;
   std::vector<std::string> order;
@@ -138,6 +142,7 @@ AIO_TEST(Task, DoneCallbacksAreScheduledNotRunInline) {
   EXPECT_EQ(order.back(), "late");
 }
 
+// Mirrors test_tasks.py: test_task_await_on_itself (rule 17).
 AIO_TEST(Task, ATaskCannotAwaitItself) {
   auto self = std::make_shared<Task<>>();
   *self = create_task(invoke([self]() -> Coro<> { co_await *self; }));
@@ -183,6 +188,7 @@ TEST(EventLoopRunUntilComplete, RunsATaskOrACoroutineToItsResult) {
 
 // --- cancellation ------------------------------------------------------------
 
+// Mirrors test_tasks.py: test_cancel_with_message_before_starting_task (rule 12).
 AIO_TEST(Cancel, CancelledBeforeTheFirstStepTheBodyNeverRuns) {
   bool ran = false;
   Task<> task = create_task(invoke([&ran]() -> Coro<> {
@@ -202,6 +208,7 @@ AIO_TEST(Cancel, CancelledBeforeTheFirstStepTheBodyNeverRuns) {
   EXPECT_FALSE(task.cancel());  // done: returns false
 }
 
+// Mirrors test_tasks.py: test_cancel_yield / test_sleep_cancel (rules 5, 10).
 AIO_TEST(Cancel, ASleepingTaskIsCancelledAtItsAwaitAndItsTimerIsRemoved) {
   std::vector<std::string> log;
   Task<> task = create_task(invoke([&log]() -> Coro<> {
@@ -222,6 +229,7 @@ AIO_TEST(Cancel, ASleepingTaskIsCancelledAtItsAwaitAndItsTimerIsRemoved) {
   EXPECT_LT(get_running_loop().time() - before, 1s);
 }
 
+// Mirrors test_tasks.py: test_cancel_inner_future / test_cancel_both_task_and_inner_future (rule 11).
 AIO_TEST(Cancel, CancellationIsOnlyARequestTheCoroutineMayCleanUpWithAwaitsAndReturn) {
   Task<int> task = create_task(invoke([]() -> Coro<int> {
     try {
@@ -246,6 +254,7 @@ Coro<> sleep_forever(std::vector<std::string>* log, std::string name) {
   }
 }
 
+// Mirrors test_tasks.py: test_cancel_task_catching / cascade through awaited tasks (rule 10).
 AIO_TEST(Cancel, CancellationCascadesIntoTheAwaitedTask) {
   std::vector<std::string> log;
   Task<> inner = create_task(sleep_forever(&log, "inner"));
@@ -258,6 +267,7 @@ AIO_TEST(Cancel, CancellationCascadesIntoTheAwaitedTask) {
   EXPECT_EQ(log, (std::vector<std::string>{"inner cancelled: why"}));
 }
 
+// Mirrors test_tasks.py: test_cancel_with_message_then_future_result (rule 16).
 AIO_TEST(Cancel, AwaitingACancelledTaskRaisesCancelledErrorWithItsMessage) {
   std::vector<std::string> log;
   Task<> inner = create_task(sleep_forever(&log, "inner"));
@@ -272,6 +282,7 @@ AIO_TEST(Cancel, AwaitingACancelledTaskRaisesCancelledErrorWithItsMessage) {
   EXPECT_EQ(message, "reason");
 }
 
+// Mirrors test_tasks.py: test_uncancel_basic / test_uncancel_resets_must_cancel (rules 14, 15).
 AIO_TEST_ORDERED(Cancel, RepeatedCancelsCountAndUncancelWithdrawsAnUndeliveredOne) {
   int steps = 0;
   Task<> task = create_task(invoke([&steps]() -> Coro<> {
@@ -293,6 +304,7 @@ AIO_TEST_ORDERED(Cancel, RepeatedCancelsCountAndUncancelWithdrawsAnUndeliveredOn
   EXPECT_FALSE(task.cancelled());
 }
 
+// Mirrors test_tasks.py: test_cancel_at_end (rule 13).
 AIO_TEST(Cancel, ATaskThatCancelsItselfAndReturnsEndsCancelled) {
   auto self = std::make_shared<Task<int>>();
   *self = create_task(invoke([self]() -> Coro<int> {
@@ -305,6 +317,7 @@ AIO_TEST(Cancel, ATaskThatCancelsItselfAndReturnsEndsCancelled) {
   EXPECT_TRUE(task.cancelled());
 }
 
+// Rule 16: CancelledError is a BaseException, not an Exception.
 AIO_TEST(Cancel, CancelledErrorIsNotAStdException) {
   bool caught_as_std_exception = false;
   bool caught_by_name = false;
@@ -420,6 +433,7 @@ TEST(TaskOwnership, ATaskWhoseHandlesWereDroppedRunsToCompletion) {
   EXPECT_EQ(finished, 1);
 }
 
+// Mirrors test_tasks.py: test_task_exception_never_retrieved... (rule 67).
 TEST(TaskReports, AnUnretrievedExceptionIsReported) {
   std::vector<std::string> reports;
   Runner runner;
@@ -445,6 +459,7 @@ TEST(TaskReports, ARetrievedExceptionIsNotReported) {
   EXPECT_TRUE(reports.empty());
 }
 
+// Mirrors test_tasks.py: test_task_destroyed_pending (rule 68).
 TEST(TaskReports, APendingTaskDestroyedWithItsLoopIsReportedAndFreed) {
   std::vector<std::string> reports;
   auto resource = std::make_shared<int>(1);
@@ -466,6 +481,7 @@ TEST(Run, ReturnsTheValueAndRethrowsTheException) {
   EXPECT_THROW(run(fails("boom")), std::runtime_error);
 }
 
+// Mirrors test_runners.py: test_asyncio_run_cancels_hanging_tasks / _reports_hanging_tasks_errors (rule 70).
 TEST(Run, CancelsAndAwaitsLeftoverTasksAndReportsTheirErrors) {
   std::vector<std::string> log;
   Runner runner;
@@ -490,6 +506,7 @@ TEST(Run, CancelsAndAwaitsLeftoverTasksAndReportsTheirErrors) {
   EXPECT_EQ(log[1], "unhandled exception during aio::run() shutdown | cleanup failed");
 }
 
+// Mirrors test_runners.py: test_asyncio_run_from_running_loop.
 TEST(Run, CannotBeCalledFromARunningLoop) {
   bool threw = false;
   run(invoke([&threw]() -> Coro<> {

@@ -26,6 +26,7 @@ AIO_TEST(Timeout, ReturnsTheValueWhenTheBodyFinishesInTime) {
   co_await sleep(20s);
 }
 
+// Mirrors test_timeouts.py: test_timeout_basic (rule 25).
 AIO_TEST(Timeout, ExpiryRaisesTimeoutErrorOutsideTheScopeAtTheDeadline) {
   EventLoop& loop = get_running_loop();
   const TimePoint start = loop.time();
@@ -50,6 +51,7 @@ AIO_TEST(Timeout, ExpiryRaisesTimeoutErrorOutsideTheScopeAtTheDeadline) {
   co_await sleep(1s);
 }
 
+// Mirrors test_timeouts.py: test_timeout_zero / test_timeout_in_the_past_sleep (rule 28).
 AIO_TEST(Timeout, ZeroOrPastDeadlineExpiresOnTheNextIteration) {
   EXPECT_THROW(co_await timeout(0s, slow_value(1ms, 1)), TimeoutError);
   EventLoop& loop = get_running_loop();
@@ -68,6 +70,7 @@ AIO_TEST(Timeout, ErrorsFromTheBodyPassThrough) {
                std::invalid_argument);
 }
 
+// Mirrors test_timeouts.py: test_cancel_in_timeout_after_cancellation (rule 26).
 AIO_TEST(Timeout, AnOutsideCancelStaysACancelAndDoesNotExpire) {
   Task<std::string> task = create_task(invoke([]() -> Coro<std::string> {
     try {
@@ -115,6 +118,7 @@ AIO_TEST_ORDERED(Timeout, AnOutsideCancelInTheSameIterationAsTheExpiryWins) {
   EXPECT_TRUE(cancelled);
 }
 
+// Mirrors test_timeouts.py: test_nested_timeouts (rule 27).
 AIO_TEST(Timeout, NestedTimeoutsExpiringTogetherRaiseInTheOutermostOnly) {
   std::vector<std::string> log;
   try {
@@ -148,6 +152,7 @@ AIO_TEST(Timeout, TheInnerOfNestedTimeoutsExpiresFirst) {
   EXPECT_EQ(log, (std::vector<std::string>{"inner timeout", "outer still running"}));
 }
 
+// Mirrors test_timeouts.py: test_timeout_exception_cause / swallowed cancel.
 AIO_TEST(Timeout, ABodyThatSwallowsTheCancelReturnsItsValue) {
   int value = co_await timeout(1s, invoke([]() -> Coro<int> {
     try {
