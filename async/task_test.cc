@@ -317,6 +317,24 @@ AIO_TEST(Cancel, ATaskThatCancelsItselfAndReturnsEndsCancelled) {
   EXPECT_TRUE(task.cancelled());
 }
 
+// asyncio's __step: a cancel requested while the task runs aborts the next wait
+// at once instead of after it (test_tasks.py: test_cancel_current_task).
+AIO_TEST(Cancel, ASelfCancelAbortsTheNextWaitAtOnce) {
+  Task<> task = create_task(invoke([]() -> Coro<> {
+    current_task()->cancel("self");
+    co_await sleep(1h);
+  }));
+  const TimePoint start = get_running_loop().time();
+  std::string message;
+  try {
+    co_await task;
+  } catch (const CancelledError& error) {
+    message = error.message();
+  }
+  EXPECT_EQ(message, "self");
+  EXPECT_LT(get_running_loop().time() - start, 1s);
+}
+
 // Rule 16: CancelledError is a BaseException, not an Exception.
 AIO_TEST(Cancel, CancelledErrorIsNotAStdException) {
   bool caught_as_std_exception = false;

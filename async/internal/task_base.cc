@@ -58,6 +58,12 @@ int TaskBase::uncancel() noexcept {
   return cancel_requests_;
 }
 
+void TaskBase::deliver_pending_cancel() {
+  // Copied: cancel_wait may store the message in this task again.
+  std::string message = cancel_message();
+  if (wait_->cancel_wait(message)) must_cancel_ = false;
+}
+
 void TaskBase::wake() noexcept {
   wait_ = nullptr;
   if (!queued) loop().schedule(this);

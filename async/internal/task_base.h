@@ -57,10 +57,14 @@ class TaskBase : public FutureStateBase, public ReadyNode {
   std::string describe() const override { return "Task '" + name() + "'"; }
 
   // --- for leaf awaiters -----------------------------------------------------
-  // Records where the task resumes and what a cancel() must abort meanwhile.
-  void suspend(std::coroutine_handle<> resume_point, Cancellable* wait) noexcept {
+  // Records where the task resumes and what a cancel() must abort meanwhile. A
+  // cancellation requested while the task was running is delivered to the new
+  // wait at once, as asyncio's __step does when a task yields a future while
+  // _must_cancel is set.
+  void suspend(std::coroutine_handle<> resume_point, Cancellable* wait) {
     resume_point_ = resume_point;
     wait_ = wait;
+    if (must_cancel_ && wait != nullptr) deliver_pending_cancel();
   }
   // Schedules the next step: the wait ended.
   void wake() noexcept;
@@ -92,6 +96,7 @@ class TaskBase : public FutureStateBase, public ReadyNode {
 
  private:
   static void run_step(ReadyNode* node);
+  void deliver_pending_cancel();
   void step();
   void complete();
 

@@ -1,0 +1,167 @@
+// aio::task_group(): asyncio's TaskGroup (3.11+, with 3.13's semantics) in the
+// shape C++ allows. There is no `async with`, so the group's scope is a
+// coroutine body that receives the group:
+//
+//   co_await aio::task_group([&](aio::TaskGroup& group) -> aio::Coro<> {
+//     group.create_task(fetch("a"));
+//     group.create_task(fetch("b"));
+//     co_return;
+//   });  // here every child has finished
+//
+// The scope cannot be left without awaiting the children: task_group() awaits
+// every child before it returns, including children created while it waits.
+// The first child that fails cancels the other children and, once, the body
+// (the group absorbs that cancellation); all the errors then come out together
+// as aio::ExceptionGroup (a nested group's ExceptionGroup is one member). A
+// cancel from outside cancels the children and propagates as CancelledError,
+// unless children failed: then the ExceptionGroup wins and the task stays
+// cancelled-requested, so its next suspension raises CancelledError again.
+// create_task on a group that is finished or shutting down throws
+// std::runtime_error and destroys the coroutine without running it.
+//
+// Lifetimes: the body lambda may capture by reference (the scope outlives every
+// child). Because of a GCC 12 bug, do not give it captures with destructors
+// (std::string, shared_ptr) by value when it is written inside the co_await
+// expression; name it first (docs/async.md, "Pitfalls with GCC 12").
+#ifndef AIO_ASYNC_TASK_GROUP_H_
+#define AIO_ASYNC_TASK_GROUP_H_
+
+#include <exception>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "async/coro.h"
+#include "async/errors.h"
+#include "async/future.h"
+#include "async/internal/frame_allocator.h"
+#include "async/task.h"
+
+namespace aio {
+
+// Several errors at once: what a TaskGroup raises (Python's ExceptionGroup).
+class ExceptionGroup : public Error {
+ public:
+  ExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions);
+
+  // The errors, in the order they happened.
+  const std::vector<std::exception_ptr>& exceptions() const noexcept { return exceptions_; }
+  // The message without the list: "unhandled errors in a TaskGroup".
+  const std::string& message() const noexcept { return message_; }
+
+  // The first error of type E, searching inside nested groups (which are
+  // searched, not matched themselves); null if none. The pointer stays valid as
+  // long as this group does.
+  template <class E>
+  const E* find() const {
+    for (const std::exception_ptr& error : exceptions_) {
+      try {
+        std::rethrow_exception(error);
+      } catch (const ExceptionGroup& nested) {
+        if (const E* match = nested.template find<E>()) return match;
+      } catch (const E& match) {
+        return &match;
+      } catch (...) {
+      }
+    }
+    return nullptr;
+  }
+
+ private:
+  std::string message_;
+  std::vector<std::exception_ptr> exceptions_;
+};
+
+class TaskGroup {
+ public:
+  TaskGroup(const TaskGroup&) = delete;
+  TaskGroup& operator=(const TaskGroup&) = delete;
+  ~TaskGroup();
+
+  // Starts `coro` as a child task of the group. Throws std::runtime_error
+  // ("TaskGroup is finished" / "is shutting down") without running `coro`.
+  template <class T>
+  Task<T> create_task(Coro<T> coro, std::string name = {}) {
+    throw_unless_accepting(coro);
+    Task<T> task = aio::create_task(*loop_, std::move(coro), TaskOptions{.name = std::move(name)});
+    add(task.state().get());
+    return task;
+  }
+
+  // Implementation, used by task_group(): leaving the scope.
+  Coro<void> exit(std::exception_ptr body_error);
+
+ private:
+  template <class Body>
+  friend auto task_group(Body body) -> Coro<typename std::invoke_result_t<Body&, TaskGroup&>::value_type>;
+
+  // A child's membership: a waiter on the child and the scheduled callback that
+  // runs when it finishes (asyncio's _on_task_done, scheduled like any done
+  // callback). One pooled allocation per child.
+  struct Member final : internal::FutureWaiter, internal::ReadyNode {
+    static void* operator new(std::size_t size) { return internal::FramePool::allocate(size); }
+    static void operator delete(void* member, std::size_t size) noexcept {
+      internal::FramePool::deallocate(member, size);
+    }
+    TaskGroup* group;
+    internal::Ref<internal::TaskBase> task;
+    Member* previous_member = nullptr;
+    Member* next_member = nullptr;
+  };
+
+  TaskGroup();
+  void add(internal::TaskBase* task);
+  template <class T>
+  void throw_unless_accepting(Coro<T>& coro) {
+    if (const char* refusal = refusal_reason()) {
+      coro.discard();  // asyncio closes the coroutine: it never runs
+      throw std::runtime_error(refusal);
+    }
+  }
+  const char* refusal_reason() const noexcept;
+  void abort();
+  void on_task_done(Member* member);
+  static void member_finished(internal::FutureWaiter* waiter) noexcept;
+  static void run_member_callback(internal::ReadyNode* node);
+
+  EventLoop* loop_;
+  internal::TaskBase* parent_;
+  Member* first_member_ = nullptr;
+  std::size_t member_count_ = 0;
+  std::optional<Future<>> on_completed_;
+  std::vector<std::exception_ptr> errors_;
+  bool exiting_ = false;
+  bool aborting_ = false;
+  bool parent_cancel_requested_ = false;
+};
+
+// Runs `body(group)` as a TaskGroup's scope in the current task and returns its
+// value once every child has finished; see the file comment. Throws
+// std::runtime_error outside a task, aio::ExceptionGroup when children (or the
+// body) failed, CancelledError when cancelled from outside.
+template <class Body>
+auto task_group(Body body) -> Coro<typename std::invoke_result_t<Body&, TaskGroup&>::value_type> {
+  using T = typename std::invoke_result_t<Body&, TaskGroup&>::value_type;
+  TaskGroup group;
+  std::exception_ptr body_error;
+  std::optional<std::conditional_t<std::is_void_v<T>, bool, T>> value;
+  try {
+    if constexpr (std::is_void_v<T>) {
+      co_await body(group);
+      value.emplace(true);
+    } else {
+      value.emplace(co_await body(group));
+    }
+  } catch (...) {
+    body_error = std::current_exception();
+  }
+  co_await group.exit(body_error);
+  if constexpr (!std::is_void_v<T>) co_return std::move(*value);
+}
+
+}  // namespace aio
+
+#endif  // AIO_ASYNC_TASK_GROUP_H_
