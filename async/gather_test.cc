@@ -1,0 +1,161 @@
+// gather and shield: asyncio rules 32-35 (test_tasks.py's gather and shield
+// tests), on virtual time.
+#include "async/gather.h"
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "async/sleep.h"
+#include "async/task.h"
+#include "async/testing.h"
+#include "gtest/gtest.h"
+
+namespace aio {
+namespace {
+
+using namespace std::chrono_literals;
+
+Coro<int> value_after(Duration delay, int value) {
+  co_await sleep(delay);
+  co_return value;
+}
+
+Coro<std::string> text_after(Duration delay, std::string text) {
+  co_await sleep(delay);
+  co_return text;
+}
+
+Coro<int> fail_after(Duration delay, std::string message) {
+  co_await sleep(delay);
+  throw std::runtime_error(message);
+}
+
+// test_gather_result_order: results in argument order, whatever the finishing order.
+AIO_TEST(Gather, ResultsComeInArgumentOrderAsATuple) {
+  auto [a, b, c] = co_await gather(value_after(3s, 1), text_after(1s, "two"), value_after(2s, 3));
+  EXPECT_EQ(a, 1);
+  EXPECT_EQ(b, "two");
+  EXPECT_EQ(c, 3);
+}
+
+AIO_TEST(Gather, AVectorOfCoroutinesGivesAVectorOfResults) {
+  std::vector<Coro<int>> work;
+  for (int i = 0; i < 5; ++i) work.push_back(value_after((5 - i) * 1s, i));
+  std::vector<int> results = co_await gather(std::move(work));
+  EXPECT_EQ(results, (std::vector<int>{0, 1, 2, 3, 4}));
+  std::vector<int> none = co_await gather(std::vector<Coro<int>>{});
+  EXPECT_TRUE(none.empty());
+}
+
+// Rule 32: an awaitable passed twice runs once and its result appears twice.
+AIO_TEST(Gather, ATaskPassedTwiceRunsOnce) {
+  int runs = 0;
+  Task<int> task = create_task(invoke([&runs]() -> Coro<int> {
+    ++runs;
+    co_await sleep(1s);
+    co_return 7;
+  }));
+  auto [a, b] = co_await gather(task, task);
+  EXPECT_EQ(a + b, 14);
+  EXPECT_EQ(runs, 1);
+}
+
+// Rule 33: the first error propagates at once and the others run on.
+AIO_TEST(Gather, TheFirstErrorPropagatesAtOnceAndTheOthersAreNotCancelled) {
+  Task<int> slow = create_task(value_after(10s, 5));
+  const TimePoint start = get_running_loop().time();
+  bool threw = false;
+  try {
+    co_await gather(fail_after(1s, "first"), slow);
+  } catch (const std::runtime_error& error) {
+    threw = std::string(error.what()) == "first";
+  }
+  EXPECT_TRUE(threw);
+  EXPECT_EQ(get_running_loop().time() - start, 1s);
+  EXPECT_FALSE(slow.done());
+  EXPECT_EQ(co_await slow, 5);  // not cancelled
+}
+
+// A later error of a sibling is not reported as never retrieved (the test loop
+// would fail this test if it were).
+AIO_TEST(Gather, LaterSiblingErrorsAreMarkedRetrieved) {
+  try {
+    co_await gather(fail_after(1s, "first"), fail_after(2s, "second"));
+  } catch (const std::runtime_error&) {
+  }
+  co_await sleep(5s);
+}
+
+// Rule 33, return_exceptions: every outcome comes back, the gather ends last.
+AIO_TEST(Gather, ReturnExceptionsCollectsValuesAndErrors) {
+  Task<int> cancelled = create_task(value_after(1h, 0));
+  get_running_loop().call_later(1s, [cancelled]() mutable { cancelled.cancel(); });
+  auto [ok, failed, was_cancelled] =
+      co_await gather(return_exceptions, value_after(2s, 1), fail_after(1s, "bad"), cancelled);
+  EXPECT_TRUE(ok.has_value());
+  EXPECT_EQ(ok.value(), 1);
+  EXPECT_FALSE(failed.has_value());
+  EXPECT_THROW(failed.value(), std::runtime_error);
+  EXPECT_THROW(std::rethrow_exception(was_cancelled.exception()), CancelledError);
+}
+
+// Rule 34: cancelling the awaiting task cancels every child, and the gather
+// raises CancelledError once they are done.
+AIO_TEST(Gather, CancellingTheAwaiterCancelsTheChildren) {
+  Task<int> a = create_task(value_after(1h, 1));
+  Task<int> b = create_task(value_after(1h, 2));
+  Task<> awaiter = create_task(invoke([a, b]() -> Coro<> { co_await gather(a, b); }));
+  co_await testing::let_other_tasks_run();
+  awaiter.cancel("stop");
+  EXPECT_THROW(co_await awaiter, CancelledError);
+  EXPECT_TRUE(a.cancelled());
+  EXPECT_TRUE(b.cancelled());
+}
+
+// Rule 34: a child cancelled on its own makes the gather raise CancelledError,
+// but the awaiting task is not itself cancelled.
+AIO_TEST(Gather, AChildCancelledOnItsOwnRaisesCancelledErrorInTheAwaiter) {
+  Task<int> child = create_task(value_after(1h, 1));
+  get_running_loop().call_later(1s, [child]() mutable { child.cancel(); });
+  bool cancelled = false;
+  try {
+    co_await gather(child, value_after(2s, 2));
+  } catch (const CancelledError&) {
+    cancelled = true;
+  }
+  EXPECT_TRUE(cancelled);
+  EXPECT_EQ(current_task()->cancelling(), 0);
+}
+
+AIO_TEST(Gather, VoidResultsAreMonostate) {
+  auto [first, second] = co_await gather(sleep(1s, 1), invoke([]() -> Coro<> { co_return; }));
+  EXPECT_EQ(first, 1);
+  (void)second;
+}
+
+// Rule 35: cancelling the awaiter of a shielded task leaves the task running.
+AIO_TEST(Shield, CancellingTheAwaiterLeavesTheTaskRunning) {
+  Task<int> inner = create_task(value_after(10s, 9));
+  Task<int> awaiter = create_task(invoke([inner]() -> Coro<int> { co_return co_await shield(inner); }));
+  co_await testing::let_other_tasks_run();
+  awaiter.cancel();
+  EXPECT_THROW(co_await awaiter, CancelledError);
+  EXPECT_FALSE(inner.done());
+  EXPECT_EQ(co_await inner, 9);
+}
+
+AIO_TEST(Shield, ACancelledInnerCancelsTheOuterAndResultsPassThrough) {
+  Task<int> inner = create_task(value_after(10s, 9));
+  get_running_loop().call_later(1s, [inner]() mutable { inner.cancel(); });
+  EXPECT_THROW(co_await shield(inner), CancelledError);
+  EXPECT_EQ(co_await shield(value_after(1s, 4)), 4);
+  EXPECT_THROW(co_await shield(fail_after(1s, "inner failed")), std::runtime_error);
+  Task<int> done = create_task(value_after(0s, 3));
+  co_await testing::let_other_tasks_run();
+  EXPECT_EQ(co_await shield(done), 3);  // already done: returned as is
+}
+
+}  // namespace
+}  // namespace aio
