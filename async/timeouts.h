@@ -12,11 +12,15 @@
 // cancelling() count stays above the value at entry), CancelledError goes on
 // propagating; of nested timeouts that expire together only the outermost raises
 // TimeoutError. A body that swallows the cancellation and returns a value
-// returns it. A delay <= 0 expires on the next loop iteration.
+// returns it. A delay <= 0 expires on the next loop iteration. A body written
+// as `[&](aio::Timeout& t) -> aio::Coro<T>` gets the Timeout, with when(),
+// reschedule() and expired(). wait_for() is built on the same scope.
 #ifndef AIO_ASYNC_TIMEOUTS_H_
 #define AIO_ASYNC_TIMEOUTS_H_
 
 #include <exception>
+#include <optional>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -26,60 +30,88 @@
 #include "async/internal/task_base.h"
 #include "async/internal/timer_heap.h"
 #include "async/loop.h"
+#include "async/task.h"
 
 namespace aio {
-namespace internal {
 
-// The scope's bookkeeping: the timer, the task's cancelling() count at entry, and
-// whether this timeout fired.
-class TimeoutScope final : private TimerNode {
+// The scope of one timeout (asyncio.Timeout): what the body of
+// timeout(delay, [](aio::Timeout& t) -> aio::Coro<T> {...}) receives. It lives
+// exactly as long as the scope.
+class Timeout {
  public:
-  explicit TimeoutScope(TimePoint when)
-      : task_(&current_task_or_throw("aio::timeout()")), cancelling_at_entry_(task_->cancelling()) {
-    deadline = when;
-    fire = &TimeoutScope::expire;
-    task_->loop().add_timer(this);
-  }
-  TimeoutScope(const TimeoutScope&) = delete;
-  TimeoutScope& operator=(const TimeoutScope&) = delete;
-  ~TimeoutScope() { task_->loop().remove_timer(this); }
+  Timeout(const Timeout&) = delete;
+  Timeout& operator=(const Timeout&) = delete;
+  ~Timeout() { loop_->remove_timer(&timer_); }
 
+  // The deadline on the loop's clock; empty for "no deadline".
+  std::optional<TimePoint> when() const noexcept { return when_; }
+  // Moves the deadline (empty: none). A deadline in the past expires at the next
+  // loop iteration. Throws std::runtime_error once the timeout has expired.
+  void reschedule(std::optional<TimePoint> when) {
+    if (state_ != State::kEntered) {
+      throw std::runtime_error("Cannot change state of an expiring or expired Timeout");
+    }
+    when_ = when;
+    loop_->remove_timer(&timer_);
+    if (when) {
+      timer_.deadline = *when;
+      loop_->add_timer(&timer_);
+    }
+  }
+  // True once the deadline passed (whatever the body did about it).
+  bool expired() const noexcept { return state_ == State::kExpiring || state_ == State::kExpired; }
+
+  // --- used by timeout_at() -----------------------------------------------------
+  explicit Timeout(std::optional<TimePoint> when)
+      : task_(&internal::current_task_or_throw("aio::timeout()")),
+        loop_(&task_->loop()),
+        cancelling_at_entry_(task_->cancelling()) {
+    timer_.owner = this;
+    timer_.fire = &Timeout::expire;
+    reschedule(when);
+  }
   // Leaving with a value. Never throws.
   void leave() noexcept {
-    task_->loop().remove_timer(this);
-    if (expiring_) task_->uncancel();
+    loop_->remove_timer(&timer_);
+    if (state_ == State::kExpiring) {
+      state_ = State::kExpired;
+      task_->uncancel();
+    }
   }
-
   // Leaving with `error`: throws TimeoutError if it is the cancellation this
-  // timeout caused, otherwise rethrows `error`.
+  // timeout caused (asyncio's __aexit__), otherwise rethrows `error`.
   [[noreturn]] void leave(std::exception_ptr error) {
-    task_->loop().remove_timer(this);
-    if (expiring_ && task_->uncancel() <= cancelling_at_entry_ && is_cancelled_error(error)) {
-      throw TimeoutError();
+    loop_->remove_timer(&timer_);
+    if (state_ == State::kExpiring) {
+      state_ = State::kExpired;
+      if (task_->uncancel() <= cancelling_at_entry_ && internal::is_cancelled_error(error)) throw TimeoutError();
     }
     std::rethrow_exception(error);
   }
 
  private:
-  static void expire(TimerNode* node) {
-    auto* self = static_cast<TimeoutScope*>(node);
-    self->expiring_ = true;
+  enum class State { kEntered, kExpiring, kExpired };
+  struct Timer : internal::TimerNode {
+    Timeout* owner = nullptr;
+  };
+  static void expire(internal::TimerNode* node) {
+    Timeout* self = static_cast<Timer*>(node)->owner;
+    self->state_ = State::kExpiring;
     self->task_->cancel({});
   }
 
-  TaskBase* task_;
+  internal::TaskBase* task_;
+  EventLoop* loop_;
   int cancelling_at_entry_;
-  bool expiring_ = false;
+  std::optional<TimePoint> when_;
+  Timer timer_;
+  State state_ = State::kEntered;
 };
 
-}  // namespace internal
+namespace internal {
 
-// Runs `body` in the current task with a deadline at `when` on the loop's clock.
-// Throws std::runtime_error outside a task, TimeoutError when the deadline
-// passes first, and whatever the body throws otherwise.
 template <class T>
-Coro<T> timeout_at(TimePoint when, Coro<T> body) {
-  internal::TimeoutScope scope(when);
+Coro<T> run_with_timeout(Timeout& scope, Coro<T> body) {
   std::exception_ptr error;
   try {
     if constexpr (std::is_void_v<T>) {
@@ -97,11 +129,120 @@ Coro<T> timeout_at(TimePoint when, Coro<T> body) {
   scope.leave(std::move(error));
 }
 
-// timeout_at(loop.time() + delay, body).
+template <class T>
+Coro<T> timeout_scope(std::optional<TimePoint> when, Coro<T> body) {
+  Timeout scope(when);
+  co_return co_await run_with_timeout(scope, std::move(body));
+}
+
+template <class Body>
+auto timeout_scope_with_object(std::optional<TimePoint> when, Body body)
+    -> Coro<typename std::invoke_result_t<Body&, Timeout&>::value_type> {
+  Timeout scope(when);
+  co_return co_await run_with_timeout(scope, body(scope));
+}
+
+inline std::optional<TimePoint> deadline_after(std::optional<Duration> delay) {
+  if (!delay) return std::nullopt;
+  return get_running_loop().time() + *delay;
+}
+
+}  // namespace internal
+
+// Runs `body` in the current task with a deadline at `when` on the loop's clock
+// (none when empty). Throws std::runtime_error outside a task, TimeoutError when
+// the deadline passes first, and whatever the body throws otherwise.
+template <class T>
+Coro<T> timeout_at(std::optional<TimePoint> when, Coro<T> body) {
+  return internal::timeout_scope(when, std::move(body));
+}
+
+// timeout_at(loop.time() + delay, body); an empty delay means no deadline.
+template <class T>
+Coro<T> timeout(std::optional<Duration> delay, Coro<T> body) {
+  return internal::timeout_scope(internal::deadline_after(delay), std::move(body));
+}
 template <class T, class Rep, class Period>
 Coro<T> timeout(std::chrono::duration<Rep, Period> delay, Coro<T> body) {
-  EventLoop& loop = get_running_loop();
-  return timeout_at(loop.time() + std::chrono::duration_cast<Duration>(delay), std::move(body));
+  return timeout(std::optional<Duration>(std::chrono::duration_cast<Duration>(delay)), std::move(body));
+}
+
+// The forms whose body receives the Timeout, to read or move its deadline:
+//   co_await aio::timeout(10s, [&](aio::Timeout& t) -> aio::Coro<> {
+//     ...; t.reschedule(aio::get_running_loop().time() + 10s);
+//   });
+template <class Body, class = std::enable_if_t<std::is_invocable_v<Body&, Timeout&>>>
+auto timeout_at(std::optional<TimePoint> when, Body body) {
+  return internal::timeout_scope_with_object(when, std::move(body));
+}
+template <class Body, class = std::enable_if_t<std::is_invocable_v<Body&, Timeout&>>>
+auto timeout(std::optional<Duration> delay, Body body) {
+  return internal::timeout_scope_with_object(internal::deadline_after(delay), std::move(body));
+}
+template <class Rep, class Period, class Body, class = std::enable_if_t<std::is_invocable_v<Body&, Timeout&>>>
+auto timeout(std::chrono::duration<Rep, Period> delay, Body body) {
+  return timeout(std::optional<Duration>(std::chrono::duration_cast<Duration>(delay)), std::move(body));
+}
+
+namespace internal {
+
+template <class T>
+Coro<T> await_task(Task<T> task) {
+  co_return co_await task;
+}
+
+template <class T>
+Coro<T> wait_for_coro(Coro<T> coro, std::optional<Duration> delay) {
+  if (delay && *delay <= Duration::zero()) {
+    coro.discard();  // rule 29: never started
+    throw TimeoutError();
+  }
+  co_return co_await timeout(delay, std::move(coro));
+}
+
+template <class T>
+Coro<T> wait_for_task(Task<T> task, std::optional<Duration> delay) {
+  if (delay && *delay <= Duration::zero()) {
+    if (!task.done()) {
+      task.cancel();
+      // Wait until it has really finished, without raising.
+      try {
+        co_await task;
+      } catch (...) {
+      }
+    }
+    try {
+      co_return task.result();
+    } catch (const CancelledError&) {
+      throw TimeoutError();
+    }
+  }
+  co_return co_await timeout(delay, await_task(std::move(task)));
+}
+
+}  // namespace internal
+
+// asyncio.wait_for: awaits `coro` (in the current task) or `task` with a
+// timeout; an empty delay waits forever. On timeout the awaitable is cancelled
+// and wait_for waits until it has actually finished, then raises TimeoutError
+// (so it can take longer than the delay); a value returned by an awaitable that
+// swallowed the cancellation is returned. With a delay <= 0: a task that is
+// already done gives its result, a coroutine is never started.
+template <class T>
+Coro<T> wait_for(Coro<T> coro, std::optional<Duration> delay) {
+  return internal::wait_for_coro(std::move(coro), delay);
+}
+template <class T, class Rep, class Period>
+Coro<T> wait_for(Coro<T> coro, std::chrono::duration<Rep, Period> delay) {
+  return internal::wait_for_coro(std::move(coro), std::chrono::duration_cast<Duration>(delay));
+}
+template <class T>
+Coro<T> wait_for(Task<T> task, std::optional<Duration> delay) {
+  return internal::wait_for_task(std::move(task), delay);
+}
+template <class T, class Rep, class Period>
+Coro<T> wait_for(Task<T> task, std::chrono::duration<Rep, Period> delay) {
+  return internal::wait_for_task(std::move(task), std::chrono::duration_cast<Duration>(delay));
 }
 
 }  // namespace aio

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "async/gather.h"
 #include "async/sleep.h"
 #include "async/task.h"
 #include "async/testing.h"
@@ -163,6 +164,147 @@ AIO_TEST(Timeout, ABodyThatSwallowsTheCancelReturnsItsValue) {
   }));
   EXPECT_EQ(value, 9);
   EXPECT_EQ(current_task()->cancelling(), 0);
+}
+
+// asyncio.Timeout: when(), reschedule(), expired() (test_timeouts.py:
+// test_timeout_reschedule, test_timeout_expired).
+AIO_TEST(TimeoutObject, RescheduleMovesTheDeadline) {
+  EventLoop& loop = get_running_loop();
+  const TimePoint start = loop.time();
+  int value = co_await timeout(1s, [&](Timeout& scope) -> Coro<int> {
+    EXPECT_EQ(*scope.when(), start + 1s);
+    scope.reschedule(loop.time() + 5s);
+    co_await sleep(3s);  // past the first deadline, before the new one
+    EXPECT_FALSE(scope.expired());
+    scope.reschedule(std::nullopt);  // no deadline at all
+    co_await sleep(1h);
+    co_return 1;
+  });
+  EXPECT_EQ(value, 1);
+}
+
+AIO_TEST(TimeoutObject, ExpiredIsTrueOnceTheDeadlinePassedAndRescheduleThenThrows) {
+  bool expired_inside = false;
+  bool reschedule_refused = false;
+  try {
+    co_await timeout(1s, [&](Timeout& scope) -> Coro<> {
+      std::exception_ptr cancelled;
+      try {
+        co_await sleep(1h);
+      } catch (const CancelledError&) {
+        cancelled = std::current_exception();
+      }
+      expired_inside = scope.expired();
+      try {
+        scope.reschedule(get_running_loop().time() + 1h);
+      } catch (const std::runtime_error&) {
+        reschedule_refused = true;
+      }
+      std::rethrow_exception(cancelled);
+    });
+  } catch (const TimeoutError&) {
+  }
+  EXPECT_TRUE(expired_inside);
+  EXPECT_TRUE(reschedule_refused);
+}
+
+AIO_TEST(TimeoutObject, NoDeadlineNeverExpires) {
+  int value = co_await timeout(std::nullopt, slow_value(10h, 4));
+  EXPECT_EQ(value, 4);
+}
+
+// wait_for (test_waitfor.py).
+AIO_TEST(WaitFor, ReturnsTheValueInTime) {
+  EXPECT_EQ(co_await wait_for(slow_value(1s, 3), 2s), 3);
+  EXPECT_EQ(co_await wait_for(slow_value(1s, 3), std::nullopt), 3);  // waits forever
+}
+
+// test_wait_for_timeout_less_then_0_or_0_coroutine_do_not_started (rule 29).
+AIO_TEST(WaitFor, ZeroTimeoutNeverStartsACoroutine) {
+  bool started = false;
+  EXPECT_THROW(co_await wait_for(invoke([&started]() -> Coro<int> {
+                 started = true;
+                 co_return 1;
+               }),
+                                 0s),
+               TimeoutError);
+  EXPECT_FALSE(started);
+}
+
+// test_wait_for_timeout_less_then_0_or_0_future_done / _cancelled (rule 29).
+AIO_TEST(WaitFor, ZeroTimeoutOnATask) {
+  Task<int> done = create_task(slow_value(0s, 8));
+  co_await testing::let_other_tasks_run();
+  EXPECT_EQ(co_await wait_for(done, 0s), 8);
+  Task<int> running = create_task(slow_value(1h, 8));
+  EXPECT_THROW(co_await wait_for(running, -1s), TimeoutError);
+  EXPECT_TRUE(running.cancelled());
+}
+
+// test_wait_for_waits_for_task_cancellation (rule 30): it waits for the clean-up.
+AIO_TEST(WaitFor, WaitsForTheInnerCancellationToFinish) {
+  EventLoop& loop = get_running_loop();
+  const TimePoint start = loop.time();
+  bool cleaned_up = false;
+  Task<int> inner = create_task(invoke([&cleaned_up]() -> Coro<int> {
+    std::exception_ptr cancelled;
+    try {
+      co_await sleep(1h);
+    } catch (const CancelledError&) {
+      cancelled = std::current_exception();
+    }
+    co_await sleep(5s);  // slow clean-up
+    cleaned_up = true;
+    std::rethrow_exception(cancelled);
+  }));
+  EXPECT_THROW(co_await wait_for(inner, 1s), TimeoutError);
+  EXPECT_TRUE(cleaned_up);
+  EXPECT_EQ(loop.time() - start, 6s);  // longer than the timeout
+}
+
+// test_wait_for_race_condition / swallowed cancellation (rule 30, 3.12+).
+AIO_TEST(WaitFor, AValueReturnedBySwallowingTheCancellationIsReturned) {
+  int value = co_await wait_for(invoke([]() -> Coro<int> {
+    try {
+      co_await sleep(1h);
+    } catch (const CancelledError&) {
+    }
+    co_return 42;
+  }),
+                                1s);
+  EXPECT_EQ(value, 42);
+}
+
+// Rule 30: an exception raised during the clean-up propagates instead.
+AIO_TEST(WaitFor, AnErrorDuringCleanupPropagatesInsteadOfTimeoutError) {
+  EXPECT_THROW(co_await wait_for(invoke([]() -> Coro<int> {
+                 try {
+                   co_await sleep(1h);
+                 } catch (const CancelledError&) {
+                 }
+                 throw std::logic_error("cleanup failed");
+               }),
+                                 1s),
+               std::logic_error);
+}
+
+// test_wait_for_cancellation_race_condition (rule 31): cancelling wait_for
+// cancels the inner awaitable.
+AIO_TEST(WaitFor, CancellingWaitForCancelsTheInner) {
+  Task<int> inner = create_task(slow_value(1h, 1));
+  Task<int> outer = create_task(invoke([inner]() -> Coro<int> { co_return co_await wait_for(inner, 10h); }));
+  co_await testing::let_other_tasks_run();
+  outer.cancel();
+  EXPECT_THROW(co_await outer, CancelledError);
+  EXPECT_TRUE(inner.cancelled());
+}
+
+// Rule 31: with shield, wait_for times out while the inner task runs on.
+AIO_TEST(WaitFor, AShieldedInnerKeepsRunningAfterTheTimeout) {
+  Task<int> inner = create_task(slow_value(5s, 6));
+  EXPECT_THROW(co_await wait_for(shield(inner), 1s), TimeoutError);
+  EXPECT_FALSE(inner.done());
+  EXPECT_EQ(co_await inner, 6);
 }
 
 TEST(TimeoutErrors, OutsideATaskIsAClearError) {
