@@ -71,6 +71,8 @@ class FutureStateBase : public RefCounted {
   // exception (marked as retrieved), the CancelledError of a cancelled future, or
   // InvalidStateError while pending.
   std::exception_ptr error_for_result();
+  // The stored exception without marking it retrieved (null if none).
+  const std::exception_ptr& error_for_result_peek() const noexcept { return exception_; }
   // exception(): null on success, the exception otherwise; CancelledError is
   // thrown (asyncio: exception() of a cancelled future raises CancelledError).
   std::exception_ptr exception();

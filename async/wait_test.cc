@@ -1,0 +1,102 @@
+// wait and as_completed: asyncio rules 36-37 (test_tasks.py: test_wait_*,
+// test_as_completed_*), on virtual time.
+#include "async/wait.h"
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "async/sleep.h"
+#include "async/task.h"
+#include "async/testing.h"
+#include "gtest/gtest.h"
+
+namespace aio {
+namespace {
+
+using namespace std::chrono_literals;
+
+Coro<int> value_after(Duration delay, int value) {
+  co_await sleep(delay);
+  co_return value;
+}
+
+Coro<int> fail_after(Duration delay) {
+  co_await sleep(delay);
+  throw std::runtime_error("failed");
+}
+
+std::vector<Task<int>> start(std::vector<Duration> delays) {
+  std::vector<Task<int>> tasks;
+  for (std::size_t i = 0; i < delays.size(); ++i) tasks.push_back(create_task(value_after(delays[i], static_cast<int>(i))));
+  return tasks;
+}
+
+AIO_TEST(Wait, AllCompletedWaitsForEveryTask) {
+  // Built before the co_await: GCC 12 cannot compile a braced list inside one.
+  std::vector<Task<int>> tasks = start({1s, 3s, 2s});
+  auto result = co_await wait(tasks);
+  EXPECT_EQ(result.done.size(), 3u);
+  EXPECT_TRUE(result.pending.empty());
+}
+
+AIO_TEST(Wait, FirstCompletedReturnsAfterOne) {
+  const TimePoint begin = get_running_loop().time();
+  std::vector<Task<int>> tasks = start({3s, 1s, 2s});
+  auto result = co_await wait(tasks, FIRST_COMPLETED);
+  EXPECT_EQ(get_running_loop().time() - begin, 1s);
+  EXPECT_EQ(result.done.size(), 1u);
+  EXPECT_TRUE(!result.done.empty() && result.done[0].result() == 1);
+  EXPECT_EQ(result.pending.size(), 2u);
+  for (Task<int>& task : result.pending) EXPECT_FALSE(task.cancelled());  // never cancels
+  for (Task<int>& task : result.pending) co_await task;
+}
+
+AIO_TEST(Wait, FirstExceptionReturnsAtTheFirstFailureAndIsAllCompletedOtherwise) {
+  std::vector<Task<int>> tasks = start({5s});
+  tasks.push_back(create_task(fail_after(1s)));
+  auto result = co_await wait(tasks, FIRST_EXCEPTION);
+  EXPECT_EQ(result.done.size(), 1u);
+  EXPECT_THROW(result.done[0].result(), std::runtime_error);
+  co_await result.pending[0];
+  std::vector<Task<int>> quiet = start({1s, 2s});
+  auto all = co_await wait(quiet, FIRST_EXCEPTION);
+  EXPECT_EQ(all.done.size(), 2u);
+}
+
+// test_wait_with_timeout: no TimeoutError, nothing cancelled.
+AIO_TEST(Wait, ATimeoutReturnsWhatIsDoneAndRaisesNothing) {
+  std::vector<Task<int>> tasks = start({1s, 10s});
+  auto result = co_await wait(tasks, ALL_COMPLETED, 2s);
+  EXPECT_EQ(result.done.size(), 1u);
+  EXPECT_EQ(result.pending.size(), 1u);
+  EXPECT_FALSE(result.pending[0].cancelled());
+  co_await result.pending[0];
+}
+
+AIO_TEST(Wait, AnEmptySetIsAValueError) {
+  EXPECT_THROW(co_await wait(std::vector<Task<int>>{}), std::invalid_argument);
+}
+
+AIO_TEST(AsCompleted, YieldsInCompletionOrder) {
+  std::vector<Task<int>> tasks = start({3s, 1s, 2s});
+  AsCompleted<int> completed(tasks);
+  std::vector<int> order;
+  while (std::optional<Task<int>> next = co_await completed.next()) order.push_back(next->result());
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 0}));
+  EXPECT_EQ(completed.remaining(), 0u);
+}
+
+// test_as_completed_with_timeout: TimeoutError once the deadline passes.
+AIO_TEST(AsCompleted, RaisesTimeoutErrorAtTheDeadline) {
+  std::vector<Task<int>> tasks = start({1s, 10s});
+  AsCompleted<int> completed(tasks, 5s);
+  std::optional<Task<int>> first = co_await completed.next();
+  EXPECT_TRUE(first && first->result() == 0);
+  EXPECT_THROW(co_await completed.next(), TimeoutError);
+  EXPECT_EQ(completed.remaining(), 1u);
+  co_await tasks[1];  // not cancelled
+}
+
+}  // namespace
+}  // namespace aio
