@@ -110,8 +110,11 @@ class Timeout {
 
 namespace internal {
 
+// One coroutine frame for the scope and the wait for its body: entering and
+// leaving a timeout is on the hot path of every guarded call.
 template <class T>
-Coro<T> run_with_timeout(Timeout& scope, Coro<T> body) {
+Coro<T> timeout_scope(std::optional<TimePoint> when, Coro<T> body) {
+  Timeout scope(when);
   std::exception_ptr error;
   try {
     if constexpr (std::is_void_v<T>) {
@@ -129,17 +132,26 @@ Coro<T> run_with_timeout(Timeout& scope, Coro<T> body) {
   scope.leave(std::move(error));
 }
 
-template <class T>
-Coro<T> timeout_scope(std::optional<TimePoint> when, Coro<T> body) {
-  Timeout scope(when);
-  co_return co_await run_with_timeout(scope, std::move(body));
-}
-
 template <class Body>
 auto timeout_scope_with_object(std::optional<TimePoint> when, Body body)
     -> Coro<typename std::invoke_result_t<Body&, Timeout&>::value_type> {
+  using T = typename std::invoke_result_t<Body&, Timeout&>::value_type;
   Timeout scope(when);
-  co_return co_await run_with_timeout(scope, body(scope));
+  std::exception_ptr error;
+  try {
+    if constexpr (std::is_void_v<T>) {
+      co_await body(scope);
+      scope.leave();
+      co_return;
+    } else {
+      T value = co_await body(scope);
+      scope.leave();
+      co_return value;
+    }
+  } catch (...) {
+    error = std::current_exception();
+  }
+  scope.leave(std::move(error));
 }
 
 inline std::optional<TimePoint> deadline_after(std::optional<Duration> delay) {
