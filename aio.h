@@ -14,11 +14,14 @@
 #include "async/errors.h"    // IWYU pragma: export
 #include "async/executor.h"  // IWYU pragma: export
 #include "async/future.h"    // IWYU pragma: export
+#include "async/gather.h"    // IWYU pragma: export
 #include "async/loop.h"      // IWYU pragma: export
 #include "async/run.h"       // IWYU pragma: export
 #include "async/sleep.h"     // IWYU pragma: export
-#include "async/task.h"      // IWYU pragma: export
+#include "async/task.h"        // IWYU pragma: export
+#include "async/task_group.h"  // IWYU pragma: export
 #include "async/timeouts.h"  // IWYU pragma: export
+#include "async/wait.h"      // IWYU pragma: export
 #include "sync/queue.h"      // IWYU pragma: export
 
 #endif  // AIO_AIO_H_

@@ -35,6 +35,20 @@ output=$(docs/examples/bridging)
 [[ "$output" == "$expected_bridging" ]] || fail "bridging printed:
 $output"
 
+expected_structured="group results: 2 4 6
+unhandled errors in a TaskGroup; first: negative input -1
+gather: 2 4
+return_exceptions: 6, error
+stopped waiting; the shielded task goes on
+shielded result: 42
+first done: 2, still pending: 2
+completed: 4
+completed: 6
+rescheduled timeout: 8"
+output=$(docs/examples/structured)
+[[ "$output" == "$expected_structured" ]] || fail "structured printed:
+$output"
+
 # The README's ```cpp block must be hello.cc, line for line.
 readme_example=$(awk '/^```cpp$/{inside=1; next} /^```$/{if (inside) exit} inside' README.md)
 [[ "$readme_example" == "$(cat docs/examples/hello.cc)" ]] \
