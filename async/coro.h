@@ -140,34 +140,38 @@ class [[nodiscard]] Coro {
   // Awaiting consumes the Coro: the awaiter owns the frame from then on and
   // destroys it when the await completes. Awaiting an empty Coro (moved from,
   // already awaited) throws InvalidStateError instead of crashing.
-  auto operator co_await() && noexcept {
-    struct Awaiter {
-      std::coroutine_handle<promise_type> callee;
-      explicit Awaiter(std::coroutine_handle<promise_type> handle) noexcept : callee(handle) {}
-      Awaiter(Awaiter&& other) noexcept : callee(std::exchange(other.callee, {})) {}
-      ~Awaiter() {
-        if (callee) callee.destroy();
-      }
-      bool await_ready() const noexcept { return !callee; }
-      // Starts the callee with a plain call instead of symmetric transfer: GCC 12
-      // compiles symmetric transfer as a real call at -O0, so a loop of a million
-      // awaits that complete at once would overflow the stack. A callee that
-      // finishes without suspending reports it (finished_inline) and the caller
-      // goes on at once; one that suspends is continued later by its
-      // final_suspend, from the bottom of a loop step.
-      bool await_suspend(std::coroutine_handle<> caller) noexcept {
-        internal::CoroPromiseBase& promise = callee.promise();
-        promise.continuation = caller;
-        promise.started_inline = true;
-        callee.resume();
-        promise.started_inline = false;
-        return !promise.finished_inline;
-      }
-      T await_resume() {
-        if (!callee) throw InvalidStateError("this Coro was already awaited or handed to a task (a Coro runs once)");
-        return callee.promise().take_result();
-      }
-    };
+  class Awaiter {
+   public:
+    explicit Awaiter(std::coroutine_handle<promise_type> handle) noexcept : callee(handle) {}
+    Awaiter(Awaiter&& other) noexcept : callee(std::exchange(other.callee, {})) {}
+    ~Awaiter() {
+      if (callee) callee.destroy();
+    }
+    bool await_ready() const noexcept { return !callee; }
+    // Starts the callee with a plain call instead of symmetric transfer: GCC 12
+    // compiles symmetric transfer as a real call at -O0, so a loop of a million
+    // awaits that complete at once would overflow the stack. A callee that
+    // finishes without suspending reports it (finished_inline) and the caller
+    // goes on at once; one that suspends is continued later by its
+    // final_suspend, from the bottom of a loop step.
+    bool await_suspend(std::coroutine_handle<> caller) noexcept {
+      internal::CoroPromiseBase& promise = callee.promise();
+      promise.continuation = caller;
+      promise.started_inline = true;
+      callee.resume();
+      promise.started_inline = false;
+      return !promise.finished_inline;
+    }
+    T await_resume() {
+      if (!callee) throw InvalidStateError("this Coro was already awaited or handed to a task (a Coro runs once)");
+      return callee.promise().take_result();
+    }
+
+   private:
+    std::coroutine_handle<promise_type> callee;
+  };
+
+  Awaiter operator co_await() && noexcept {
     forget_origin();
     return Awaiter(std::exchange(handle_, {}));
   }

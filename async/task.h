@@ -176,6 +176,25 @@ Task<T> create_task(Coro<T> coro, const TaskOptions& options) {
   return create_task(get_running_loop(), std::move(coro), options);
 }
 
+namespace internal {
+template <class T, class = void>
+struct IsAwaiter : std::false_type {};
+template <class T>
+struct IsAwaiter<T, std::void_t<decltype(std::declval<T&>().await_ready())>> : std::true_type {};
+
+template <class Awaiter>
+auto await_owned(Awaiter awaiter) -> Coro<decltype(std::declval<Awaiter&>().await_resume())> {
+  co_return co_await std::move(awaiter);
+}
+}  // namespace internal
+
+// create_task of an awaiter object such as queue.get() or lock.acquire(), as
+// asyncio allows create_task(queue.get()): it is awaited inside the new task.
+template <class Awaiter, class = std::enable_if_t<internal::IsAwaiter<Awaiter>::value>>
+auto create_task(Awaiter awaiter, std::string name = {}) {
+  return create_task(internal::await_owned(std::move(awaiter)), std::move(name));
+}
+
 // The task running now, or nothing outside a task.
 inline std::optional<AnyTask> current_task() {
   EventLoop* loop = running_loop_or_null();

@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <queue>
 #include <stdexcept>
 #include <utility>
@@ -27,6 +28,7 @@
 #include "async/coro.h"
 #include "async/errors.h"
 #include "async/future.h"
+#include "sync/internal/wait_list.h"
 
 namespace aio {
 
@@ -113,25 +115,10 @@ class BasicQueue {
   bool empty() const { return items_.size() == 0; }
   bool full() const { return maxsize_ > 0 && items_.size() >= maxsize_; }
 
-  // Waits while the queue is full, then adds `item`. Throws QueueShutDown if the
-  // queue is (or gets) shut down, CancelledError if cancelled (the item is not
-  // added then).
-  Coro<void> put(T item) {
-    while (full()) {
-      if (shut_down_) throw QueueShutDown();
-      Future<> putter;
-      putters_.push_back(putter);
-      try {
-        co_await putter;
-      } catch (...) {
-        putter.cancel();  // in case it was not done yet
-        erase(putters_, putter);
-        if (!full() && !putter.cancelled()) wake_next(putters_);
-        throw;
-      }
-    }
-    put_nowait(std::move(item));
-  }
+  // Awaitable: waits while the queue is full, then adds `item`. Completes
+  // without suspending when there is room. Throws QueueShutDown if the queue is
+  // (or gets) shut down, CancelledError if cancelled (the item is not added then).
+  auto put(T item) { return Put(*this, std::move(item)); }
 
   // Adds `item` without waiting. Throws QueueFull or QueueShutDown.
   void put_nowait(T item) {
@@ -139,29 +126,14 @@ class BasicQueue {
     if (full()) throw QueueFull();
     items_.push(std::move(item));
     ++unfinished_tasks_;
-    wake_next(getters_);
+    getters_.wake(1);
   }
 
-  // Waits while the queue is empty, then removes and returns an item. Throws
-  // QueueShutDown once the queue is shut down and empty, CancelledError if
-  // cancelled (no item is lost then).
-  Coro<T> get() {
-    while (empty()) {
-      if (shut_down_) throw QueueShutDown();
-      Future<> getter;
-      getters_.push_back(getter);
-      try {
-        co_await getter;
-      } catch (...) {
-        getter.cancel();
-        erase(getters_, getter);
-        // Woken but cancelled: hand the wake-up on so the item is not stranded.
-        if (!empty() && !getter.cancelled()) wake_next(getters_);
-        throw;
-      }
-    }
-    co_return get_nowait();
-  }
+  // Awaitable: waits while the queue is empty, then removes and returns an item.
+  // Completes without suspending when an item is there. Throws QueueShutDown
+  // once the queue is shut down and empty, CancelledError if cancelled (no item
+  // is lost then).
+  auto get() { return Get(*this); }
 
   // Removes and returns an item without waiting. Throws QueueEmpty, or
   // QueueShutDown when the queue is shut down and empty.
@@ -171,7 +143,7 @@ class BasicQueue {
       throw QueueEmpty();
     }
     T item = items_.pop();
-    wake_next(putters_);
+    putters_.wake(1);
     return item;
   }
 
@@ -182,14 +154,8 @@ class BasicQueue {
     if (--unfinished_tasks_ == 0) wake_all_joiners();
   }
 
-  // Waits until every item put has been marked task_done().
-  Coro<void> join() {
-    if (unfinished_tasks_ > 0) {
-      Future<> joiner;
-      joiners_.push_back(joiner);
-      co_await joiner;
-    }
-  }
+  // Awaitable: waits until every item put has been marked task_done().
+  auto join() { return Join(*this); }
 
   // Shuts the queue down: put() raises QueueShutDown at once and blocked putters
   // are woken to raise it; get() raises it once the queue is empty. With
@@ -202,45 +168,118 @@ class BasicQueue {
         items_.pop();
         if (unfinished_tasks_ > 0) --unfinished_tasks_;
       }
-      if (unfinished_tasks_ == 0) wake_all_joiners();
+      if (unfinished_tasks_ == 0) joiners_.wake(joiners_.size());
     }
     // Everyone blocked re-checks: getters find the queue empty (or keep
     // draining it), putters find it shut down.
-    while (!getters_.empty()) wake_next(getters_);
-    while (!putters_.empty()) wake_next(putters_);
+    getters_.wake(getters_.size());
+    putters_.wake(putters_.size());
   }
 
  private:
-  static void wake_next(std::deque<Future<>>& waiters) {
-    while (!waiters.empty()) {
-      Future<> waiter = std::move(waiters.front());
-      waiters.pop_front();
-      if (!waiter.done()) {
-        waiter.set_result();
-        return;
+  // asyncio's put(): the slow path, when the queue is full.
+  Coro<void> put_slowly(T item) {
+    while (full()) {
+      if (shut_down_) throw QueueShutDown();
+      internal::Parking parking(putters_);
+      try {
+        co_await parking;
+      } catch (...) {
+        // Woken, then cancelled: the room it was woken for goes to the next one.
+        if (!full() && parking.woken()) putters_.wake(1);
+        throw;
       }
     }
+    put_nowait(std::move(item));
   }
-  static void erase(std::deque<Future<>>& waiters, const Future<>& waiter) {
-    for (auto it = waiters.begin(); it != waiters.end(); ++it) {
-      if (*it == waiter) {
-        waiters.erase(it);
-        return;
+
+  // asyncio's get(): the slow path, when the queue is empty.
+  Coro<T> get_slowly() {
+    while (empty()) {
+      if (shut_down_) throw QueueShutDown();
+      internal::Parking parking(getters_);
+      try {
+        co_await parking;
+      } catch (...) {
+        // Woken, then cancelled: the item it was woken for goes to the next one.
+        if (!empty() && parking.woken()) getters_.wake(1);
+        throw;
       }
     }
+    co_return get_nowait();
   }
-  void wake_all_joiners() {
-    for (Future<>& joiner : joiners_) {
-      if (!joiner.done()) joiner.set_result();
+
+  Coro<void> join_slowly() {
+    internal::Parking parking(joiners_);
+    co_await parking;
+  }
+
+  class Put {
+   public:
+    Put(BasicQueue& queue, T item) : queue_(queue), item_(std::move(item)) {}
+    bool await_ready() {
+      if (!queue_.full()) {
+        queue_.put_nowait(std::move(*item_));
+        return true;
+      }
+      slow_.emplace(queue_.put_slowly(std::move(*item_)).operator co_await());
+      return false;
     }
-    joiners_.clear();
-  }
+    bool await_suspend(std::coroutine_handle<> caller) { return slow_->await_suspend(caller); }
+    void await_resume() {
+      if (slow_) slow_->await_resume();
+    }
+
+   private:
+    BasicQueue& queue_;
+    std::optional<T> item_;
+    std::optional<typename Coro<void>::Awaiter> slow_;
+  };
+
+  class Get {
+   public:
+    explicit Get(BasicQueue& queue) noexcept : queue_(queue) {}
+    bool await_ready() {
+      if (!queue_.empty()) return true;
+      slow_.emplace(queue_.get_slowly().operator co_await());
+      return false;
+    }
+    bool await_suspend(std::coroutine_handle<> caller) { return slow_->await_suspend(caller); }
+    T await_resume() {
+      if (slow_) return slow_->await_resume();
+      return queue_.get_nowait();
+    }
+
+   private:
+    BasicQueue& queue_;
+    std::optional<typename Coro<T>::Awaiter> slow_;
+  };
+
+  class Join {
+   public:
+    explicit Join(BasicQueue& queue) noexcept : queue_(queue) {}
+    bool await_ready() {
+      if (queue_.unfinished_tasks_ == 0) return true;
+      slow_.emplace(queue_.join_slowly().operator co_await());
+      return false;
+    }
+    bool await_suspend(std::coroutine_handle<> caller) { return slow_->await_suspend(caller); }
+    void await_resume() {
+      if (slow_) slow_->await_resume();
+    }
+
+   private:
+    BasicQueue& queue_;
+    std::optional<Coro<void>::Awaiter> slow_;
+  };
+
+  void wake_all_joiners() noexcept { joiners_.wake(joiners_.size()); }
 
   std::size_t maxsize_;
   Items items_;
-  std::deque<Future<>> getters_;
-  std::deque<Future<>> putters_;
-  std::vector<Future<>> joiners_;
+  internal::WaitList getters_;
+  internal::WaitList putters_;
+  internal::WaitList joiners_;
   std::size_t unfinished_tasks_ = 0;
   bool shut_down_ = false;
 };

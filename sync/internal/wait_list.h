@@ -1,0 +1,157 @@
+// The waiting room shared by aio's primitives (Lock, Semaphore, Event,
+// Condition, the queues): an intrusive FIFO of parked tasks.
+//
+// A task parks with `co_await Parking(list)`; the node lives in the waiting
+// coroutine's frame, so parking allocates nothing. wake_first() wakes the first
+// node still waiting (asyncio's _wake_up_first looks at the head only, and does
+// nothing if the head was already woken); a woken node stays in the list until
+// its task runs, which is how "a wake-up not yet consumed" blocks newcomers from
+// barging. A cancel removes the node at once and ends the wait with
+// CancelledError; a cancel that arrives after the wake-up ends it with
+// CancelledError too, and `woken()` tells the primitive to pass the wake-up on.
+#ifndef AIO_SYNC_INTERNAL_WAIT_LIST_H_
+#define AIO_SYNC_INTERNAL_WAIT_LIST_H_
+
+#include <coroutine>
+#include <cstddef>
+#include <string>
+
+#include "async/errors.h"
+#include "async/future.h"
+#include "async/internal/task_base.h"
+
+namespace aio::internal {
+
+class Parking;
+
+class WaitList {
+ public:
+  WaitList() = default;
+  WaitList(const WaitList&) = delete;
+  WaitList& operator=(const WaitList&) = delete;
+
+  bool empty() const noexcept { return first_ == nullptr; }
+  std::size_t size() const noexcept { return size_; }
+  // Wakes the head if it is still waiting. Returns whether it did.
+  bool wake_first() noexcept;
+  // Wakes up to `count` waiting nodes, in order, skipping ones already woken.
+  std::size_t wake(std::size_t count) noexcept;
+  // True if a node in the list is still waiting (not yet woken).
+  bool has_waiting() const noexcept;
+
+ private:
+  friend class Parking;
+  void push_back(Parking* node) noexcept;
+  void remove(Parking* node) noexcept;
+
+  Parking* first_ = nullptr;
+  Parking* last_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+class Parking final : private Cancellable {
+ public:
+  explicit Parking(WaitList& list) noexcept : list_(&list) {}
+  Parking(const Parking&) = delete;
+  Parking& operator=(const Parking&) = delete;
+  ~Parking() {
+    if (linked_) list_->remove(this);
+  }
+
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> resume_point) {
+    task_ = &current_task_or_throw("waiting on an aio primitive");
+    list_->push_back(this);
+    task_->suspend(resume_point, this);
+  }
+  // Leaves the list; throws CancelledError if the wait was cancelled (before or
+  // after the wake-up).
+  void await_resume() {
+    if (linked_) list_->remove(this);
+    if (state_ == State::kCancelled) throw CancelledError(task_->cancel_message());
+    task_->throw_if_cancel_requested();
+  }
+
+  // Whether this waiter was woken (possibly then cancelled).
+  bool woken() const noexcept { return state_ == State::kWoken; }
+
+ private:
+  friend class WaitList;
+  enum class State { kWaiting, kWoken, kCancelled };
+
+  bool cancel_wait(const std::string& message) override {
+    if (linked_) list_->remove(this);
+    state_ = State::kCancelled;
+    task_->set_cancel_message(message);
+    task_->wake();
+    return true;
+  }
+  void wake() noexcept {
+    state_ = State::kWoken;
+    task_->wake();
+  }
+
+  WaitList* list_;
+  TaskBase* task_ = nullptr;
+  Parking* previous_ = nullptr;
+  Parking* next_ = nullptr;
+  bool linked_ = false;
+  State state_ = State::kWaiting;
+};
+
+inline void WaitList::push_back(Parking* node) noexcept {
+  node->previous_ = last_;
+  node->next_ = nullptr;
+  if (last_) {
+    last_->next_ = node;
+  } else {
+    first_ = node;
+  }
+  last_ = node;
+  node->linked_ = true;
+  ++size_;
+}
+
+inline void WaitList::remove(Parking* node) noexcept {
+  if (node->previous_) {
+    node->previous_->next_ = node->next_;
+  } else {
+    first_ = node->next_;
+  }
+  if (node->next_) {
+    node->next_->previous_ = node->previous_;
+  } else {
+    last_ = node->previous_;
+  }
+  node->previous_ = node->next_ = nullptr;
+  node->linked_ = false;
+  --size_;
+}
+
+inline bool WaitList::wake_first() noexcept {
+  if (first_ == nullptr || first_->state_ != Parking::State::kWaiting) return false;
+  first_->wake();
+  return true;
+}
+
+inline std::size_t WaitList::wake(std::size_t count) noexcept {
+  std::size_t woken = 0;
+  for (Parking* node = first_; node != nullptr && woken < count; node = node->next_) {
+    if (node->state_ == Parking::State::kWaiting) {
+      node->wake();
+      ++woken;
+    }
+  }
+  return woken;
+}
+
+inline bool WaitList::has_waiting() const noexcept {
+  for (Parking* node = first_; node != nullptr; node = node->next_) {
+    if (node->state_ == Parking::State::kWaiting) return true;
+  }
+  return false;
+}
+
+}  // namespace aio::internal
+
+#endif  // AIO_SYNC_INTERNAL_WAIT_LIST_H_

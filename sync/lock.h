@@ -1,0 +1,121 @@
+// aio::Lock: asyncio.Lock, a mutual-exclusion lock for the tasks of one loop.
+//
+//   {
+//     aio::LockGuard held = co_await lock.scoped_acquire();   // async with lock:
+//     ...
+//   }  // released here, also when an exception leaves the block
+//
+// Fair: tasks acquire in FIFO order and a newcomer cannot jump ahead of a task
+// that was already woken. A waiter cancelled at the moment it is woken passes
+// the wake-up on, so the lock is never stranded. Like asyncio's, the lock has
+// no owner: any task may release it. Not thread-safe.
+#ifndef AIO_SYNC_LOCK_H_
+#define AIO_SYNC_LOCK_H_
+
+#include <optional>
+#include <stdexcept>
+#include <utility>
+
+#include "async/coro.h"
+#include "sync/internal/wait_list.h"
+
+namespace aio {
+
+class Lock;
+
+// Holds a Lock until destroyed (or release()d earlier). Movable.
+class LockGuard {
+ public:
+  explicit LockGuard(Lock& lock) noexcept : lock_(&lock) {}
+  LockGuard(LockGuard&& other) noexcept : lock_(std::exchange(other.lock_, nullptr)) {}
+  LockGuard& operator=(LockGuard&&) = delete;
+  ~LockGuard();
+  void release();
+
+ private:
+  Lock* lock_;
+};
+
+class Lock {
+ public:
+  Lock() = default;
+  Lock(const Lock&) = delete;
+  Lock& operator=(const Lock&) = delete;
+
+  // Awaitable: acquires the lock, waiting in FIFO order if needed. Completes
+  // without suspending when the lock is free and nobody waits. Throws
+  // CancelledError if cancelled while waiting (the lock is then not held).
+  auto acquire() { return Acquire(*this); }
+  // Awaitable: acquire(), then a LockGuard that releases it.
+  auto scoped_acquire() { return ScopedAcquire(*this); }
+
+  // Releases the lock and wakes the first waiter. Throws std::runtime_error("Lock
+  // is not acquired.") if it is not held.
+  void release() {
+    if (!locked_) throw std::runtime_error("Lock is not acquired.");
+    locked_ = false;
+    waiters_.wake_first();
+  }
+
+  bool locked() const noexcept { return locked_; }
+
+ private:
+  bool try_fast() noexcept {
+    if (locked_ || !waiters_.empty()) return false;
+    locked_ = true;
+    return true;
+  }
+
+  Coro<void> acquire_slowly() {
+    internal::Parking parking(waiters_);
+    try {
+      co_await parking;
+    } catch (const CancelledError&) {
+      // Lock invariant: if the lock is free, the head waiter must be woken.
+      if (!locked_) waiters_.wake_first();
+      throw;
+    }
+    locked_ = true;
+  }
+
+  class Acquire {
+   public:
+    explicit Acquire(Lock& lock) noexcept : lock_(lock) {}
+    bool await_ready() {
+      if (lock_.try_fast()) return true;
+      slow_.emplace(std::move(lock_.acquire_slowly()).operator co_await());
+      return false;
+    }
+    bool await_suspend(std::coroutine_handle<> caller) { return slow_->await_suspend(caller); }
+    void await_resume() {
+      if (slow_) slow_->await_resume();
+    }
+
+   protected:
+    Lock& lock_;
+    std::optional<Coro<void>::Awaiter> slow_;
+  };
+
+  class ScopedAcquire : public Acquire {
+   public:
+    using Acquire::Acquire;
+    LockGuard await_resume() {
+      Acquire::await_resume();
+      return LockGuard(lock_);
+    }
+  };
+
+  bool locked_ = false;
+  internal::WaitList waiters_;
+};
+
+inline LockGuard::~LockGuard() {
+  if (lock_) lock_->release();
+}
+inline void LockGuard::release() {
+  if (lock_) std::exchange(lock_, nullptr)->release();
+}
+
+}  // namespace aio
+
+#endif  // AIO_SYNC_LOCK_H_
