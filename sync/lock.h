@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "async/coro.h"
+#include "async/errors.h"
 #include "sync/internal/wait_list.h"
 
 namespace aio {
@@ -66,34 +67,33 @@ class Lock {
     return true;
   }
 
-  Coro<void> acquire_slowly() {
-    internal::Parking parking(waiters_);
-    try {
-      co_await parking;
-    } catch (const CancelledError&) {
-      // Lock invariant: if the lock is free, the head waiter must be woken.
-      if (!locked_) waiters_.wake_first();
-      throw;
-    }
-    locked_ = true;
-  }
-
+  // Parks in the waiters list itself (no coroutine frame): a contended lock
+  // hands over at the cost of one task switch.
   class Acquire {
    public:
-    explicit Acquire(Lock& lock) noexcept : lock_(lock) {}
-    bool await_ready() {
-      if (lock_.try_fast()) return true;
-      slow_.emplace(std::move(lock_.acquire_slowly()).operator co_await());
-      return false;
+    explicit Acquire(Lock& lock) noexcept : lock_(lock), parking_(lock.waiters_) {}
+    Acquire(Acquire&& other) noexcept : lock_(other.lock_), parking_(other.lock_.waiters_) {}
+    bool await_ready() noexcept { return lock_.try_fast(); }
+    void await_suspend(std::coroutine_handle<> caller) {
+      parked_ = true;
+      parking_.await_suspend(caller);
     }
-    bool await_suspend(std::coroutine_handle<> caller) { return slow_->await_suspend(caller); }
     void await_resume() {
-      if (slow_) slow_->await_resume();
+      if (!parked_) return;
+      try {
+        parking_.await_resume();
+      } catch (const CancelledError&) {
+        // Lock invariant: if the lock is free, the head waiter must be woken.
+        if (!lock_.locked_) lock_.waiters_.wake_first();
+        throw;
+      }
+      lock_.locked_ = true;
     }
 
    protected:
     Lock& lock_;
-    std::optional<Coro<void>::Awaiter> slow_;
+    internal::Parking parking_;
+    bool parked_ = false;
   };
 
   class ScopedAcquire : public Acquire {

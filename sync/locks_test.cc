@@ -177,7 +177,7 @@ AIO_TEST(Condition, WaitAndNotifyRequireTheLock) {
 }
 
 // test_notify / test_notify_all: FIFO, up to n.
-AIO_TEST(Condition, NotifyWakesUpToNInFifoOrder) {
+AIO_TEST_ORDERED(Condition, NotifyWakesUpToNInFifoOrder) {
   Condition condition;
   std::vector<int> woken;
   std::vector<Task<>> waiters;
