@@ -22,6 +22,11 @@
 #include "async/task_group.h"  // IWYU pragma: export
 #include "async/timeouts.h"  // IWYU pragma: export
 #include "async/wait.h"      // IWYU pragma: export
+#include "sync/barrier.h"    // IWYU pragma: export
+#include "sync/condition.h"  // IWYU pragma: export
+#include "sync/event.h"      // IWYU pragma: export
+#include "sync/lock.h"       // IWYU pragma: export
 #include "sync/queue.h"      // IWYU pragma: export
+#include "sync/semaphore.h"  // IWYU pragma: export
 
 #endif  // AIO_AIO_H_

@@ -159,14 +159,22 @@ Task<T> as_task(Task<T> task) {
   return task;
 }
 
-template <class Awaitable>
-struct TaskOf;
+template <class Awaiter, class = std::enable_if_t<IsAwaiter<Awaiter>::value>>
+auto as_task(Awaiter awaiter) {
+  return create_task(await_owned(std::move(awaiter)));
+}
+
+template <class Awaitable, class = void>
+struct TaskOf {
+  // Any awaiter object: a task of what it returns.
+  using type = Task<decltype(std::declval<Awaitable&>().await_resume())>;
+};
 template <class T>
-struct TaskOf<Coro<T>> {
+struct TaskOf<Coro<T>, void> {
   using type = Task<T>;
 };
 template <class T>
-struct TaskOf<Task<T>> {
+struct TaskOf<Task<T>, void> {
   using type = Task<T>;
 };
 
@@ -250,15 +258,19 @@ Coro<std::vector<Outcome<T>>> gather_vector_outcomes(std::vector<Task<T>> tasks)
 // gather(a, b, ...) of Coro<T> and Task<T>: a tuple of the results (a void
 // result is std::monostate). Not a coroutine itself: the arguments become
 // tasks here, at the call (asyncio wraps coroutines at the call too).
+// The tasks are created in argument order (a braced list is evaluated left to
+// right; function arguments are not), so they start in that order too.
 template <class... Awaitables>
 auto gather(Awaitables... awaitables) {
-  return internal::gather_tuple(std::make_tuple(internal::as_task(std::move(awaitables))...), false);
+  return internal::gather_tuple(
+      std::tuple<typename internal::TaskOf<Awaitables>::type...>{internal::as_task(std::move(awaitables))...}, false);
 }
 
 // gather(return_exceptions, a, b, ...): a tuple of Outcome<T>.
 template <class... Awaitables>
 auto gather(ReturnExceptions, Awaitables... awaitables) {
-  return internal::gather_tuple_outcomes(std::make_tuple(internal::as_task(std::move(awaitables))...));
+  return internal::gather_tuple_outcomes(
+      std::tuple<typename internal::TaskOf<Awaitables>::type...>{internal::as_task(std::move(awaitables))...});
 }
 
 // gather over a vector of Coro<T> or Task<T>: a vector of results, in order.

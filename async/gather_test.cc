@@ -49,6 +49,18 @@ AIO_TEST(Gather, AVectorOfCoroutinesGivesAVectorOfResults) {
   EXPECT_TRUE(none.empty());
 }
 
+// asyncio wraps the arguments in tasks from left to right, so they start in
+// that order (C++ evaluates function arguments in no fixed order).
+AIO_TEST_ORDERED(Gather, ChildrenStartInArgumentOrder) {
+  std::vector<int> started;
+  auto child = [&started](int id) -> Coro<int> {
+    started.push_back(id);
+    co_return id;
+  };
+  co_await gather(child(1), child(2), child(3));
+  EXPECT_EQ(started, (std::vector<int>{1, 2, 3}));
+}
+
 // Rule 32: an awaitable passed twice runs once and its result appears twice.
 AIO_TEST(Gather, ATaskPassedTwiceRunsOnce) {
   int runs = 0;

@@ -179,19 +179,34 @@ Coro<T> timeout(std::chrono::duration<Rep, Period> delay, Coro<T> body) {
   return timeout(std::optional<Duration>(std::chrono::duration_cast<Duration>(delay)), std::move(body));
 }
 
+// Any awaiter object as the body (queue.get(), lock.acquire(), ...).
+template <class Awaiter, class = std::enable_if_t<internal::IsAwaiter<Awaiter>::value>>
+auto timeout(std::optional<Duration> delay, Awaiter body) {
+  return timeout(delay, internal::await_owned(std::move(body)));
+}
+template <class Rep, class Period, class Awaiter, class = std::enable_if_t<internal::IsAwaiter<Awaiter>::value>>
+auto timeout(std::chrono::duration<Rep, Period> delay, Awaiter body) {
+  return timeout(std::chrono::duration_cast<Duration>(delay), internal::await_owned(std::move(body)));
+}
+template <class Awaiter, class = std::enable_if_t<internal::IsAwaiter<Awaiter>::value>>
+auto timeout_at(std::optional<TimePoint> when, Awaiter body) {
+  return timeout_at(when, internal::await_owned(std::move(body)));
+}
+
 // The forms whose body receives the Timeout, to read or move its deadline:
 //   co_await aio::timeout(10s, [&](aio::Timeout& t) -> aio::Coro<> {
 //     ...; t.reschedule(aio::get_running_loop().time() + 10s);
 //   });
-template <class Body, class = std::enable_if_t<std::is_invocable_v<Body&, Timeout&>>>
+template <class Body, class = std::enable_if_t<std::is_invocable_v<Body&, Timeout&>>, class = void>
 auto timeout_at(std::optional<TimePoint> when, Body body) {
   return internal::timeout_scope_with_object(when, std::move(body));
 }
-template <class Body, class = std::enable_if_t<std::is_invocable_v<Body&, Timeout&>>>
+template <class Body, class = std::enable_if_t<std::is_invocable_v<Body&, Timeout&>>, class = void>
 auto timeout(std::optional<Duration> delay, Body body) {
   return internal::timeout_scope_with_object(internal::deadline_after(delay), std::move(body));
 }
-template <class Rep, class Period, class Body, class = std::enable_if_t<std::is_invocable_v<Body&, Timeout&>>>
+template <class Rep, class Period, class Body, class = std::enable_if_t<std::is_invocable_v<Body&, Timeout&>>,
+          class = void>
 auto timeout(std::chrono::duration<Rep, Period> delay, Body body) {
   return timeout(std::optional<Duration>(std::chrono::duration_cast<Duration>(delay)), std::move(body));
 }
@@ -255,6 +270,11 @@ Coro<T> wait_for(Task<T> task, std::optional<Duration> delay) {
 template <class T, class Rep, class Period>
 Coro<T> wait_for(Task<T> task, std::chrono::duration<Rep, Period> delay) {
   return internal::wait_for_task(std::move(task), std::chrono::duration_cast<Duration>(delay));
+}
+// Any awaiter object (queue.get(), lock.acquire(), ...).
+template <class Awaiter, class Delay, class = std::enable_if_t<internal::IsAwaiter<Awaiter>::value>>
+auto wait_for(Awaiter awaiter, Delay delay) {
+  return wait_for(internal::await_owned(std::move(awaiter)), delay);
 }
 
 }  // namespace aio

@@ -8,6 +8,7 @@
 
 #include "async/sleep.h"
 #include "async/task.h"
+#include "async/timeouts.h"
 #include "async/testing.h"
 #include "gtest/gtest.h"
 
@@ -152,6 +153,16 @@ AIO_TEST(Queue, MoveOnlyItems) {
   co_await queue.put(std::make_unique<int>(5));
   std::unique_ptr<int> item = co_await queue.get();
   EXPECT_EQ(*item, 5);
+}
+
+// asyncio: await asyncio.wait_for(q.get(), 1) / async with timeout(1): await q.get()
+AIO_TEST(Queue, GetWorksWithTimeoutsAndWaitFor) {
+  Queue<int> queue;
+  EXPECT_THROW(co_await timeout(1s, queue.get()), TimeoutError);
+  EXPECT_THROW(co_await wait_for(queue.get(), 1s), TimeoutError);
+  queue.put_nowait(5);
+  EXPECT_EQ(co_await wait_for(queue.get(), 1s), 5);
+  EXPECT_TRUE(queue.empty());  // the timed-out getters took nothing
 }
 
 AIO_TEST(LifoQueue, LastInFirstOut) {

@@ -49,6 +49,15 @@ output=$(docs/examples/structured)
 [[ "$output" == "$expected_structured" ]] || fail "structured printed:
 $output"
 
+expected_sync="20 downloads, at most 3 at a time
+withdrawals: ok and refused, balance 20
+event: the waiter saw set()
+condition: got item 7
+barrier: 3 parties passed, indices summing to 3"
+output=$(docs/examples/sync)
+[[ "$output" == "$expected_sync" ]] || fail "sync printed:
+$output"
+
 # The README's ```cpp block must be hello.cc, line for line.
 readme_example=$(awk '/^```cpp$/{inside=1; next} /^```$/{if (inside) exit} inside' README.md)
 [[ "$readme_example" == "$(cat docs/examples/hello.cc)" ]] \
