@@ -11,16 +11,14 @@
 #include "async/task_group.h"
 #include "async/timeouts.h"
 #include "benchmark/benchmark.h"
+#include "tools/benchmarking/run_in_loop.h"
 
 namespace aio {
 namespace {
 
 using namespace std::chrono_literals;
 
-template <class Body>
-void run_in_loop(benchmark::State& state, Body body) {
-  run(invoke([&state, &body]() -> Coro<> { co_await body(state); }));
-}
+using benchmarking::run_in_loop;
 
 Coro<int> ready_value() { co_return 1; }
 

@@ -13,17 +13,14 @@
 #include "async/sleep.h"
 #include "async/task.h"
 #include "benchmark/benchmark.h"
+#include "tools/benchmarking/run_in_loop.h"
 
 namespace aio {
 namespace {
 
 using namespace std::chrono_literals;
 
-// Runs `body(state)` as the main task of a fresh loop.
-template <class Body>
-void run_in_loop(benchmark::State& state, Body body) {
-  run(invoke([&state, &body]() -> Coro<> { co_await body(state); }));
-}
+using benchmarking::run_in_loop;
 
 Coro<int> ready_value(int value) { co_return value; }
 

@@ -9,16 +9,14 @@
 #include "async/sleep.h"
 #include "async/task.h"
 #include "benchmark/benchmark.h"
+#include "tools/benchmarking/run_in_loop.h"
 #include "sync/lock.h"
 #include "sync/queue.h"
 
 namespace aio {
 namespace {
 
-template <class Body>
-void run_in_loop(benchmark::State& state, Body body) {
-  run(invoke([&state, &body]() -> Coro<> { co_await body(state); }));
-}
+using benchmarking::run_in_loop;
 
 // `async with lock` when nobody else wants it.
 void BM_LockUncontended(benchmark::State& state) {
