@@ -127,6 +127,28 @@ AIO_TEST_ORDERED(Lock, ANewcomerCannotJumpAheadOfAWokenWaiter) {
   EXPECT_EQ(log, (std::vector<std::string>{"waiter", "newcomer"}));
 }
 
+// A loop destroyed with tasks still parked on a lock that lives in another
+// task's frame: whichever frame goes first, nothing touches freed memory (ASan).
+TEST(LockTeardown, ALoopDestroyedWithParkedWaitersFreesCleanly) {
+  EventLoop loop;
+  loop.set_exception_handler([](EventLoop&, const ExceptionContext&) {});  // the pending-task reports
+  Future<Lock*> shared(loop);
+  // The waiter is registered first, so the loop destroys the lock's owner (the
+  // newer task) first: the waiter's node must not touch the freed lock after.
+  create_task(loop, invoke([shared]() -> Coro<> {
+    Lock* lock = co_await shared;
+    co_await lock->acquire();
+  }));
+  create_task(loop, invoke([shared]() mutable -> Coro<> {
+    Lock lock;
+    co_await lock.acquire();
+    shared.set_result(&lock);
+    co_await sleep(1h);
+  }));
+  loop.call_later(std::chrono::milliseconds(1), [&loop] { loop.stop(); });
+  loop.run_forever();
+}
+
 // --- Event ---------------------------------------------------------------------
 
 // test_wait: set() wakes every waiter; later waits return at once.

@@ -29,6 +29,9 @@ class WaitList {
   WaitList() = default;
   WaitList(const WaitList&) = delete;
   WaitList& operator=(const WaitList&) = delete;
+  // Forgets parked nodes still listed (their tasks are being destroyed with a
+  // loop that is going away), so that their destructors do not touch this list.
+  ~WaitList();
 
   bool empty() const noexcept { return first_ == nullptr; }
   std::size_t size() const noexcept { return size_; }
@@ -126,6 +129,10 @@ inline void WaitList::remove(Parking* node) noexcept {
   node->previous_ = node->next_ = nullptr;
   node->linked_ = false;
   --size_;
+}
+
+inline WaitList::~WaitList() {
+  for (Parking* node = first_; node != nullptr; node = node->next_) node->linked_ = false;
 }
 
 inline bool WaitList::wake_first() noexcept {
