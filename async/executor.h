@@ -224,7 +224,26 @@ ConcurrentFuture<T> run_coroutine_threadsafe(Coro<T> coro, EventLoop& loop) {
       std::lock_guard lock(state->mutex);
       state->id = loop.hold(task.state());
     }
-    task.add_done_callback([state](const Task<T>& done) {
+    // Completes the handle if the task never reports (its loop was destroyed
+    // with it pending): get() must not wait forever.
+    struct Abandoned {
+      explicit Abandoned(std::shared_ptr<State> state) : state(std::move(state)) {}
+      Abandoned(const Abandoned&) = delete;
+      std::shared_ptr<State> state;
+      bool reported = false;
+      ~Abandoned() {
+        if (reported) return;
+        std::lock_guard lock(state->mutex);
+        if (state->done) return;
+        state->cancelled = true;
+        state->error = std::make_exception_ptr(CancelledError("the event loop was destroyed before the task finished"));
+        state->done = true;
+        state->done_changed.notify_all();
+      }
+    };
+    auto abandoned = std::make_shared<Abandoned>(state);
+    task.add_done_callback([state, abandoned](const Task<T>& done) {
+      abandoned->reported = true;
       state->loop->take_held(state->id);
       std::optional<std::conditional_t<std::is_void_v<T>, bool, T>> value;
       std::exception_ptr error;

@@ -218,6 +218,23 @@ TEST(RunCoroutineThreadsafe, CancelCancelsTheTask) {
   EXPECT_TRUE(future.wait_for(0s));
 }
 
+TEST(RunCoroutineThreadsafe, ALoopDestroyedBeforeTheTaskFinishesDoesNotLeaveGetWaiting) {
+  std::optional<ConcurrentFuture<int>> future;
+  {
+    EventLoop loop;
+    loop.set_exception_handler([](EventLoop&, const ExceptionContext&) {});  // "destroyed but pending"
+    future.emplace(run_coroutine_threadsafe(invoke([]() -> Coro<int> {
+                                               co_await sleep(1h);
+                                               co_return 1;
+                                             }),
+                                             loop));
+    loop.call_later(std::chrono::milliseconds(1), [&loop] { loop.stop(); });
+    loop.run_forever();
+  }
+  EXPECT_THROW(future->get(), CancelledError);
+  EXPECT_TRUE(future->cancelled());
+}
+
 TEST(RunCoroutineThreadsafe, AClosedLoopRefuses) {
   EventLoop loop;
   loop.close();
