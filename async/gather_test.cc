@@ -16,20 +16,12 @@ namespace aio {
 namespace {
 
 using namespace std::chrono_literals;
-
-Coro<int> value_after(Duration delay, int value) {
-  co_await sleep(delay);
-  co_return value;
-}
+using testing::fail_after;
+using testing::value_after;
 
 Coro<std::string> text_after(Duration delay, std::string text) {
   co_await sleep(delay);
   co_return text;
-}
-
-Coro<int> fail_after(Duration delay, std::string message) {
-  co_await sleep(delay);
-  throw std::runtime_error(message);
 }
 
 // test_gather_result_order: results in argument order, whatever the finishing order.

@@ -15,16 +15,8 @@ namespace aio {
 namespace {
 
 using namespace std::chrono_literals;
-
-Coro<int> value_after(Duration delay, int value) {
-  co_await sleep(delay);
-  co_return value;
-}
-
-Coro<int> fail_after(Duration delay, std::string message) {
-  co_await sleep(delay);
-  throw std::runtime_error(message);
-}
+using testing::fail_after;
+using testing::value_after;
 
 Coro<> record_cancel(Duration delay, std::vector<std::string>* log, std::string name) {
   try {

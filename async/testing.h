@@ -24,6 +24,7 @@
 #ifndef AIO_ASYNC_TESTING_H_
 #define AIO_ASYNC_TESTING_H_
 
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -42,6 +43,17 @@ namespace aio::testing {
 // maybe none: `create_task(...); co_await let_other_tasks_run(); task.cancel();`
 // then cancels a task that has surely started.
 inline internal::SleepAwaiter let_other_tasks_run() { return sleep(std::chrono::nanoseconds(1)); }
+
+// Small coroutines that most timing tests need: a value, or an error, after a
+// delay of (virtual) time.
+inline Coro<int> value_after(Duration delay, int value) {
+  co_await sleep(delay);
+  co_return value;
+}
+inline Coro<int> fail_after(Duration delay, std::string message = "failed") {
+  co_await sleep(delay);
+  throw std::runtime_error(message);
+}
 
 struct TestLoopOptions {
   // Never shuffle: for tests of the scheduling order itself (see AIO_TEST_ORDERED).

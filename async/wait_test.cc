@@ -15,16 +15,8 @@ namespace aio {
 namespace {
 
 using namespace std::chrono_literals;
-
-Coro<int> value_after(Duration delay, int value) {
-  co_await sleep(delay);
-  co_return value;
-}
-
-Coro<int> fail_after(Duration delay) {
-  co_await sleep(delay);
-  throw std::runtime_error("failed");
-}
+using testing::fail_after;
+using testing::value_after;
 
 std::vector<Task<int>> start(std::vector<Duration> delays) {
   std::vector<Task<int>> tasks;
