@@ -177,82 +177,85 @@ class BasicQueue {
   }
 
  private:
-  // asyncio's put(): the slow path, when the queue is full.
-  Coro<void> put_slowly(T item) {
-    while (full()) {
-      if (shut_down_) throw QueueShutDown();
-      internal::Parking parking(putters_);
-      try {
-        co_await parking;
-      } catch (...) {
-        // Woken, then cancelled: the room it was woken for goes to the next one.
-        if (!full() && parking.woken()) putters_.wake(1);
-        throw;
-      }
-    }
-    put_nowait(std::move(item));
-  }
-
-  // asyncio's get(): the slow path, when the queue is empty.
-  Coro<T> get_slowly() {
-    while (empty()) {
-      if (shut_down_) throw QueueShutDown();
-      internal::Parking parking(getters_);
-      try {
-        co_await parking;
-      } catch (...) {
-        // Woken, then cancelled: the item it was woken for goes to the next one.
-        if (!empty() && parking.woken()) getters_.wake(1);
-        throw;
-      }
-    }
-    co_return get_nowait();
-  }
-
   Coro<void> join_slowly() {
     internal::Parking parking(joiners_);
     co_await parking;
   }
 
+  // put(): adds at once when there is room; otherwise parks among the putters
+  // and, each time it is woken, rechecks before resuming (asyncio's loop).
   class Put {
    public:
-    Put(BasicQueue& queue, T item) : queue_(queue), item_(std::move(item)) {}
+    Put(BasicQueue& queue, T item) : queue_(queue), item_(std::move(item)), parking_(queue.putters_) {}
+    Put(Put&& other) : queue_(other.queue_), item_(std::move(other.item_)), parking_(other.queue_.putters_) {}
     bool await_ready() {
-      if (!queue_.full()) {
-        queue_.put_nowait(std::move(*item_));
-        return true;
-      }
-      slow_.emplace(queue_.put_slowly(std::move(*item_)).operator co_await());
-      return false;
+      if (queue_.full()) return false;
+      queue_.put_nowait(std::move(*item_));
+      return true;
     }
-    bool await_suspend(std::coroutine_handle<> caller) { return slow_->await_suspend(caller); }
+    void await_suspend(std::coroutine_handle<> caller) {
+      if (queue_.shut_down_) throw QueueShutDown();
+      parked_ = true;
+      parking_.recheck_with(&Put::room_or_shut_down, &queue_);
+      parking_.await_suspend(caller);
+    }
     void await_resume() {
-      if (slow_) slow_->await_resume();
+      if (!parked_) return;
+      try {
+        parking_.await_resume();
+      } catch (...) {
+        // Woken, then cancelled: the room it was woken for goes to the next one.
+        if (!queue_.full() && parking_.woken()) queue_.putters_.wake(1);
+        throw;
+      }
+      queue_.put_nowait(std::move(*item_));  // QueueShutDown if it was shut down meanwhile
     }
 
    private:
+    static bool room_or_shut_down(void* queue) {
+      auto* self = static_cast<BasicQueue*>(queue);
+      return !self->full() || self->shut_down_;
+    }
     BasicQueue& queue_;
     std::optional<T> item_;
-    std::optional<typename Coro<void>::Awaiter> slow_;
+    internal::Parking parking_;
+    bool parked_ = false;
   };
 
+  // get(): takes an item at once when there is one; otherwise parks among the
+  // getters and, each time it is woken, rechecks before resuming.
   class Get {
    public:
-    explicit Get(BasicQueue& queue) noexcept : queue_(queue) {}
-    bool await_ready() {
-      if (!queue_.empty()) return true;
-      slow_.emplace(queue_.get_slowly().operator co_await());
-      return false;
+    explicit Get(BasicQueue& queue) noexcept : queue_(queue), parking_(queue.getters_) {}
+    Get(Get&& other) noexcept : queue_(other.queue_), parking_(other.queue_.getters_) {}
+    bool await_ready() const noexcept { return !queue_.empty(); }
+    void await_suspend(std::coroutine_handle<> caller) {
+      if (queue_.shut_down_) throw QueueShutDown();
+      parked_ = true;
+      parking_.recheck_with(&Get::item_or_shut_down, &queue_);
+      parking_.await_suspend(caller);
     }
-    bool await_suspend(std::coroutine_handle<> caller) { return slow_->await_suspend(caller); }
     T await_resume() {
-      if (slow_) return slow_->await_resume();
-      return queue_.get_nowait();
+      if (parked_) {
+        try {
+          parking_.await_resume();
+        } catch (...) {
+          // Woken, then cancelled: the item it was woken for goes to the next one.
+          if (!queue_.empty() && parking_.woken()) queue_.getters_.wake(1);
+          throw;
+        }
+      }
+      return queue_.get_nowait();  // QueueShutDown if shut down and empty
     }
 
    private:
+    static bool item_or_shut_down(void* queue) {
+      auto* self = static_cast<BasicQueue*>(queue);
+      return !self->empty() || self->shut_down_;
+    }
     BasicQueue& queue_;
-    std::optional<typename Coro<T>::Awaiter> slow_;
+    internal::Parking parking_;
+    bool parked_ = false;
   };
 
   class Join {

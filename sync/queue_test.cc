@@ -83,6 +83,34 @@ AIO_TEST(Queue, ACancelledGetNeverLosesAnItem) {
   EXPECT_EQ(co_await second, 42);  // the wake-up was handed on
 }
 
+// asyncio's `while self.empty(): await getter`: a woken getter whose item was
+// taken first (get_nowait by another task) waits again instead of failing.
+AIO_TEST_ORDERED(Queue, AWokenGetterWhoseItemWasTakenWaitsAgain) {
+  Queue<int> queue;
+  Task<int> getter = create_task(queue.get());
+  co_await testing::let_other_tasks_run();
+  queue.put_nowait(1);                 // wakes the getter...
+  EXPECT_EQ(queue.get_nowait(), 1);    // ...but this task takes the item first
+  co_await testing::let_other_tasks_run();
+  EXPECT_FALSE(getter.done());         // it went back to waiting
+  queue.put_nowait(2);
+  EXPECT_EQ(co_await getter, 2);
+}
+
+AIO_TEST_ORDERED(Queue, AWokenPutterWhoseRoomWasTakenWaitsAgain) {
+  Queue<int> queue(1);
+  queue.put_nowait(1);
+  Task<> putter = create_task(queue.put(2));
+  co_await testing::let_other_tasks_run();
+  EXPECT_EQ(queue.get_nowait(), 1);  // room: wakes the putter...
+  queue.put_nowait(3);               // ...but this task fills it first
+  co_await testing::let_other_tasks_run();
+  EXPECT_FALSE(putter.done());
+  EXPECT_EQ(queue.get_nowait(), 3);
+  co_await putter;
+  EXPECT_EQ(queue.get_nowait(), 2);
+}
+
 AIO_TEST(Queue, ACancelledPutDoesNotAddItsItem) {
   Queue<int> queue(1);
   queue.put_nowait(1);

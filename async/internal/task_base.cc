@@ -65,6 +65,7 @@ void TaskBase::deliver_pending_cancel() {
 }
 
 void TaskBase::wake() noexcept {
+  if (wait_ != nullptr && wait_->recheck_before_resume) woken_from_ = wait_;
   wait_ = nullptr;
   if (!queued) loop().schedule(this);
 }
@@ -91,6 +92,10 @@ void TaskBase::step() {
       return;
     }
     resume_point_ = root_;
+  }
+  if (woken_from_ != nullptr) {
+    Cancellable* woken_from = std::exchange(woken_from_, nullptr);
+    if (!must_cancel_ && !woken_from->still_ready()) return;  // waiting again
   }
   EventLoop& loop = this->loop();
   TaskBase* outer = loop.current_task();

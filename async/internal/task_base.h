@@ -34,6 +34,13 @@ class Cancellable {
   // Aborts the wait so that the task resumes with CancelledError(message).
   // Returns false if the wait can no longer be aborted (it already completed).
   virtual bool cancel_wait(const std::string& message) = 0;
+  // For waits that set `recheck_before_resume`: called by the task's step right
+  // before it would resume after a wake-up. Returning false means "waiting
+  // again" (the wait re-registered itself with TaskBase::wait_again); the
+  // coroutine is not resumed. This is how a queue's get() re-parks when another
+  // task took the item first, without a coroutine frame for the loop.
+  virtual bool still_ready() { return true; }
+  bool recheck_before_resume = false;
 
  protected:
   ~Cancellable() = default;
@@ -68,6 +75,8 @@ class TaskBase : public FutureStateBase, public ReadyNode {
   }
   // Schedules the next step: the wait ended.
   void wake() noexcept;
+  // From Cancellable::still_ready(): the task keeps waiting on `wait`.
+  void wait_again(Cancellable* wait) noexcept { wait_ = wait; }
   // Called by a leaf after it resumed: throws the pending CancelledError, if any.
   void throw_if_cancel_requested();
   // Records the message of a cancellation a leaf delivers itself (an aborted sleep).
@@ -102,6 +111,7 @@ class TaskBase : public FutureStateBase, public ReadyNode {
 
   std::coroutine_handle<> resume_point_;
   Cancellable* wait_ = nullptr;
+  Cancellable* woken_from_ = nullptr;  // a wait to recheck before resuming
   int cancel_requests_ = 0;
   bool must_cancel_ = false;
   bool started_ = false;

@@ -78,6 +78,15 @@ class Parking final : private Cancellable {
   // Whether this waiter was woken (possibly then cancelled).
   bool woken() const noexcept { return state_ == State::kWoken; }
 
+  // Before the task resumes after a wake-up, asks `ready(owner)`; if it says no,
+  // the node goes back to the end of the list and the task keeps waiting, as
+  // asyncio's `while self.empty(): await getter` loop does, without a frame.
+  void recheck_with(bool (*ready)(void* owner), void* owner) noexcept {
+    ready_ = ready;
+    owner_ = owner;
+    recheck_before_resume = true;
+  }
+
  private:
   friend class WaitList;
   enum class State { kWaiting, kWoken, kCancelled };
@@ -93,6 +102,14 @@ class Parking final : private Cancellable {
     state_ = State::kWoken;
     task_->wake();
   }
+  bool still_ready() override {
+    if (state_ != State::kWoken || ready_(owner_)) return true;
+    if (linked_) list_->remove(this);
+    state_ = State::kWaiting;
+    list_->push_back(this);
+    task_->wait_again(this);
+    return false;
+  }
 
   WaitList* list_;
   TaskBase* task_ = nullptr;
@@ -100,6 +117,8 @@ class Parking final : private Cancellable {
   Parking* next_ = nullptr;
   bool linked_ = false;
   State state_ = State::kWaiting;
+  bool (*ready_)(void*) = nullptr;
+  void* owner_ = nullptr;
 };
 
 inline void WaitList::push_back(Parking* node) noexcept {
