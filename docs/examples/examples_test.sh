@@ -22,7 +22,8 @@ worker cancelled: yes
 timed out after 50 ms
 the answer is 42
 call_soon runs at the next iteration
-call_later runs after 20 ms"
+call_later runs after 20 ms
+SIGUSR1: reloading the configuration"
 output=$(docs/examples/tasks)
 [[ "$output" == "$expected_tasks" ]] || fail "tasks printed:
 $output"

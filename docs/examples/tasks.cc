@@ -1,5 +1,6 @@
 // Examples for docs/async.md: running, tasks, cancellation, timeouts, futures.
 // Each region is included in the docs; examples_test checks what this prints.
+#include <csignal>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -87,6 +88,22 @@ aio::Coro<> call_later_example() {
 }
 // [END call_later]
 
+// [START signals]
+// A signal handled on the loop: the callback runs as an ordinary callback,
+// never inside the signal handler, so it may touch anything.
+aio::Coro<> signal_example() {
+  aio::EventLoop& loop = aio::get_running_loop();
+  aio::Future<> reloaded;
+  loop.add_signal_handler(SIGUSR1, [reloaded]() mutable {
+    std::printf("SIGUSR1: reloading the configuration\n");
+    if (!reloaded.done()) reloaded.set_result();
+  });
+  ::raise(SIGUSR1);  // as if `kill -USR1 <pid>`
+  co_await reloaded;
+  loop.remove_signal_handler(SIGUSR1);
+}
+// [END signals]
+
 // [START run]
 aio::Coro<int> amain() {
   co_await create_task_example();
@@ -94,6 +111,7 @@ aio::Coro<int> amain() {
   co_await timeout_example();
   co_await future_example();
   co_await call_later_example();
+  co_await signal_example();
   co_return 0;
 }
 
