@@ -4,9 +4,8 @@
 #ifndef AIO_SYNC_EVENT_H_
 #define AIO_SYNC_EVENT_H_
 
-#include <optional>
+#include <coroutine>
 
-#include "async/coro.h"
 #include "sync/internal/wait_list.h"
 
 namespace aio {
@@ -31,28 +30,25 @@ class Event {
   auto wait() { return Wait(*this); }
 
  private:
-  Coro<void> wait_slowly() {
-    internal::Parking parking(waiters_);
-    co_await parking;
-  }
-
+  // Parks itself in the waiters list: no coroutine frame.
   class Wait {
    public:
-    explicit Wait(Event& event) noexcept : event_(event) {}
-    bool await_ready() {
-      if (event_.set_) return true;
-      slow_.emplace(event_.wait_slowly().operator co_await());
-      return false;
+    explicit Wait(Event& event) noexcept : event_(event), parking_(event.waiters_) {}
+    Wait(Wait&& other) noexcept : event_(other.event_), parking_(other.event_.waiters_) {}
+    bool await_ready() const noexcept { return event_.set_; }
+    void await_suspend(std::coroutine_handle<> caller) {
+      parked_ = true;
+      parking_.await_suspend(caller);
     }
-    bool await_suspend(std::coroutine_handle<> caller) { return slow_->await_suspend(caller); }
     bool await_resume() {
-      if (slow_) slow_->await_resume();
+      if (parked_) parking_.await_resume();
       return true;
     }
 
    private:
     Event& event_;
-    std::optional<Coro<void>::Awaiter> slow_;
+    internal::Parking parking_;
+    bool parked_ = false;
   };
 
   bool set_ = false;

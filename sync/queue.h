@@ -15,19 +15,17 @@
 #ifndef AIO_SYNC_QUEUE_H_
 #define AIO_SYNC_QUEUE_H_
 
-#include <cstddef>
 #include <algorithm>
+#include <coroutine>
+#include <cstddef>
 #include <deque>
 #include <functional>
 #include <optional>
-#include <queue>
 #include <stdexcept>
 #include <utility>
 #include <vector>
 
-#include "async/coro.h"
 #include "async/errors.h"
-#include "async/future.h"
 #include "sync/internal/wait_list.h"
 
 namespace aio {
@@ -177,11 +175,6 @@ class BasicQueue {
   }
 
  private:
-  Coro<void> join_slowly() {
-    internal::Parking parking(joiners_);
-    co_await parking;
-  }
-
   // put(): adds at once when there is room; otherwise parks among the putters
   // and, each time it is woken, rechecks before resuming (asyncio's loop).
   class Put {
@@ -258,22 +251,24 @@ class BasicQueue {
     bool parked_ = false;
   };
 
+  // join(): parks among the joiners until the unfinished count reaches zero.
   class Join {
    public:
-    explicit Join(BasicQueue& queue) noexcept : queue_(queue) {}
-    bool await_ready() {
-      if (queue_.unfinished_tasks_ == 0) return true;
-      slow_.emplace(queue_.join_slowly().operator co_await());
-      return false;
+    explicit Join(BasicQueue& queue) noexcept : queue_(queue), parking_(queue.joiners_) {}
+    Join(Join&& other) noexcept : queue_(other.queue_), parking_(other.queue_.joiners_) {}
+    bool await_ready() const noexcept { return queue_.unfinished_tasks_ == 0; }
+    void await_suspend(std::coroutine_handle<> caller) {
+      parked_ = true;
+      parking_.await_suspend(caller);
     }
-    bool await_suspend(std::coroutine_handle<> caller) { return slow_->await_suspend(caller); }
     void await_resume() {
-      if (slow_) slow_->await_resume();
+      if (parked_) parking_.await_resume();
     }
 
    private:
     BasicQueue& queue_;
-    std::optional<Coro<void>::Awaiter> slow_;
+    internal::Parking parking_;
+    bool parked_ = false;
   };
 
   void wake_all_joiners() noexcept { joiners_.wake(joiners_.size()); }

@@ -15,12 +15,13 @@
 #ifndef AIO_SYNC_SEMAPHORE_H_
 #define AIO_SYNC_SEMAPHORE_H_
 
-#include <optional>
+#include <coroutine>
+#include <exception>
 #include <stdexcept>
 #include <string>
 #include <utility>
 
-#include "async/coro.h"
+#include "async/errors.h"
 #include "sync/internal/wait_list.h"
 
 namespace aio {
@@ -76,42 +77,41 @@ class Semaphore {
     return true;
   }
 
-  Coro<void> acquire_slowly() {
-    internal::Parking parking(waiters_);
-    std::exception_ptr error;
-    try {
-      co_await parking;
-    } catch (const CancelledError&) {
-      // Granted a permit (woken) but not about to use it: give it back.
-      if (parking.woken()) ++value_;
-      error = std::current_exception();
-    }
-    // New waiters may have queued behind this one: wake as many as permits allow.
-    while (value_ > 0) {
-      if (!wake_up_next()) break;
-    }
-    if (error) std::rethrow_exception(error);
-  }
-
+  // Parks itself in the waiters list (no coroutine frame), as Lock does.
   class Acquire {
    public:
-    explicit Acquire(Semaphore& semaphore) noexcept : semaphore_(semaphore) {}
-    bool await_ready() {
-      if (!semaphore_.locked()) {
-        --semaphore_.value_;
-        return true;
-      }
-      slow_.emplace(semaphore_.acquire_slowly().operator co_await());
-      return false;
+    explicit Acquire(Semaphore& semaphore) noexcept : semaphore_(semaphore), parking_(semaphore.waiters_) {}
+    Acquire(Acquire&& other) noexcept : semaphore_(other.semaphore_), parking_(other.semaphore_.waiters_) {}
+    bool await_ready() noexcept {
+      if (semaphore_.locked()) return false;
+      --semaphore_.value_;
+      return true;
     }
-    bool await_suspend(std::coroutine_handle<> caller) { return slow_->await_suspend(caller); }
+    void await_suspend(std::coroutine_handle<> caller) {
+      parked_ = true;
+      parking_.await_suspend(caller);
+    }
     void await_resume() {
-      if (slow_) slow_->await_resume();
+      if (!parked_) return;
+      std::exception_ptr error;
+      try {
+        parking_.await_resume();
+      } catch (const CancelledError&) {
+        // Granted a permit (woken) but not about to use it: give it back.
+        if (parking_.woken()) ++semaphore_.value_;
+        error = std::current_exception();
+      }
+      // New waiters may have queued behind this one: wake as many as permits allow.
+      while (semaphore_.value_ > 0) {
+        if (!semaphore_.wake_up_next()) break;
+      }
+      if (error) std::rethrow_exception(error);
     }
 
    protected:
     Semaphore& semaphore_;
-    std::optional<Coro<void>::Awaiter> slow_;
+    internal::Parking parking_;
+    bool parked_ = false;
   };
 
   class ScopedAcquire : public Acquire {
