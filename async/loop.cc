@@ -195,7 +195,7 @@ EventLoop::EventLoop(Options options)
   }
   epoll_event event{};
   event.events = EPOLLIN;
-  event.data.fd = wake_fd_;
+  event.data.ptr = nullptr;  // the wake-up descriptor: no watcher
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &event);
   mailbox_ = std::make_shared<internal::Mailbox>(wake_fd_);
 }
@@ -431,25 +431,15 @@ void EventLoop::poll_io(int timeout_milliseconds) {
     throw std::system_error(errno, std::generic_category(), "epoll_wait");
   }
   for (int i = 0; i < count; ++i) {
-    int fd = events[i].data.fd;
-    if (fd == wake_fd_) {
+    auto* watcher = static_cast<internal::IoWatcher*>(events[i].data.ptr);
+    if (watcher == nullptr) {
       std::uint64_t value;
       [[maybe_unused]] ssize_t read_bytes = ::read(wake_fd_, &value, sizeof value);
       continue;
     }
-    auto found = watches_.find(fd);
-    if (found == watches_.end()) continue;
-    Watch& watch = found->second;
-    // Errors and hang-ups wake both sides: the callbacks find out by reading or
-    // writing, as with asyncio's selector loop.
-    constexpr std::uint32_t kAlways = EPOLLERR | EPOLLHUP;
-    if ((events[i].events & (EPOLLIN | kAlways)) && watch.reader && !watch.reader->cancelled) {
-      watch.reader->schedule();
-    }
-    if ((events[i].events & (EPOLLOUT | kAlways)) && watch.writer && !watch.writer->cancelled) {
-      watch.writer->schedule();
-    }
+    watcher->on_io(events[i].events);
   }
+  retired_watches_.clear();
   take_threadsafe_callbacks();
 }
 
@@ -458,9 +448,34 @@ void EventLoop::take_threadsafe_callbacks() {
   for (Callback& callback : mailbox_->take()) call_soon(std::move(callback));
 }
 
+void EventLoop::Watch::on_io(std::uint32_t events) {
+  // Errors and hang-ups wake both sides: the callbacks find out by reading or
+  // writing, as with asyncio's selector loop.
+  constexpr std::uint32_t kAlways = EPOLLERR | EPOLLHUP;
+  if ((events & (EPOLLIN | kAlways)) && reader && !reader->cancelled) reader->schedule();
+  if ((events & (EPOLLOUT | kAlways)) && writer && !writer->cancelled) writer->schedule();
+}
+
+void EventLoop::watch_io(int fd, internal::IoWatcher* watcher, std::uint32_t events, bool registered) {
+  throw_if_closed();
+  epoll_event event{};
+  event.events = events;
+  event.data.ptr = watcher;
+  if (epoll_ctl(epoll_fd_, registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &event) < 0) {
+    throw std::system_error(errno, std::generic_category(),
+                            "epoll_ctl on file descriptor " + std::to_string(fd));
+  }
+}
+
+void EventLoop::unwatch_io(int fd) noexcept {
+  if (epoll_fd_ >= 0) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+}
+
 void EventLoop::add_reader(int fd, std::function<void()> callback) {
   throw_if_closed();
-  Watch& watch = watches_[fd];
+  std::unique_ptr<Watch>& slot = watches_[fd];
+  if (!slot) slot = std::make_unique<Watch>();
+  Watch& watch = *slot;
   if (watch.reader) watch.reader->cancelled = true;
   watch.reader = internal::Ref<internal::CallbackState>(
       new internal::CallbackState(*this, std::move(callback)));
@@ -469,7 +484,9 @@ void EventLoop::add_reader(int fd, std::function<void()> callback) {
 
 void EventLoop::add_writer(int fd, std::function<void()> callback) {
   throw_if_closed();
-  Watch& watch = watches_[fd];
+  std::unique_ptr<Watch>& slot = watches_[fd];
+  if (!slot) slot = std::make_unique<Watch>();
+  Watch& watch = *slot;
   if (watch.writer) watch.writer->cancelled = true;
   watch.writer = internal::Ref<internal::CallbackState>(
       new internal::CallbackState(*this, std::move(callback)));
@@ -483,13 +500,16 @@ bool EventLoop::remove_watch(int fd, bool reader) {
   if (closed_) return false;
   auto found = watches_.find(fd);
   if (found == watches_.end()) return false;
-  Watch& watch = found->second;
+  Watch& watch = *found->second;
   internal::Ref<internal::CallbackState>& slot = reader ? watch.reader : watch.writer;
   if (!slot) return false;
   slot->cancelled = true;  // a readiness already queued must not run
   slot = {};
   update_watch(fd, watch);
-  if (!watch.reader && !watch.writer) watches_.erase(found);
+  if (!watch.reader && !watch.writer) {
+    retired_watches_.push_back(std::move(found->second));  // a poll may still report it
+    watches_.erase(found);
+  }
   return true;
 }
 
@@ -498,7 +518,7 @@ void EventLoop::update_watch(int fd, Watch& watch) {
   if (wanted == watch.registered_events) return;
   epoll_event event{};
   event.events = wanted;
-  event.data.fd = fd;
+  event.data.ptr = &watch;
   int operation = watch.registered_events == 0 ? EPOLL_CTL_ADD
                   : wanted == 0                ? EPOLL_CTL_DEL
                                                : EPOLL_CTL_MOD;
@@ -507,7 +527,7 @@ void EventLoop::update_watch(int fd, Watch& watch) {
     if (operation == EPOLL_CTL_ADD) {
       watch.reader = {};
       watch.writer = {};
-      watches_.erase(fd);
+      watches_.erase(fd);  // frees `watch`: epoll never saw it
     }
     if (!(operation == EPOLL_CTL_DEL && (error == EBADF || error == ENOENT))) {
       throw std::system_error(error, std::generic_category(),

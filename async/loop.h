@@ -104,6 +104,21 @@ class ExternalPoller {
   virtual void wait(int timeout_milliseconds) = 0;
 };
 
+// What the loop notifies directly, from its I/O poll, when a file descriptor it
+// watches through EventLoop::watch_io is ready: aio's transports. No callback
+// object, no hash lookup, no queueing: the readiness goes straight to the
+// object that owns the descriptor, as in libuv. The owner must stay alive until
+// the poll that may still report it has finished: unwatch, then free it from a
+// later callback (transports release themselves with call_soon).
+class IoWatcher {
+ public:
+  // `events` is the epoll event mask (EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP, ...).
+  virtual void on_io(std::uint32_t events) = 0;
+
+ protected:
+  ~IoWatcher() = default;
+};
+
 }  // namespace internal
 
 // A scheduled callback (call_soon, add_reader). Copyable handle; cancel() makes
@@ -238,6 +253,15 @@ class EventLoop {
   bool remove_reader(int fd);
   bool remove_writer(int fd);
 
+  // For aio's transports: watches `fd` for `events` (EPOLLIN / EPOLLOUT, level
+  // triggered) and calls watcher->on_io() from the poll. watch_io again changes
+  // the events; events 0 keeps the registration but watches nothing. An fd is
+  // watched either this way or with add_reader/add_writer, not both. Throws
+  // std::system_error if epoll refuses.
+  void watch_io(int fd, internal::IoWatcher* watcher, std::uint32_t events, bool registered);
+  // Stops watching `fd` (before it is closed). No-op for an fd epoll forgot.
+  void unwatch_io(int fd) noexcept;
+
   // --- signals ---------------------------------------------------------------
   // Runs `callback` on the loop (as a callback, never inside the signal handler)
   // each time `signal` arrives. Adding again replaces the callback. Signals are
@@ -313,7 +337,8 @@ class EventLoop {
 
  private:
   // Callbacks registered for one file descriptor.
-  struct Watch {
+  struct Watch final : internal::IoWatcher {
+    void on_io(std::uint32_t events) override;
     internal::Ref<internal::CallbackState> reader;
     internal::Ref<internal::CallbackState> writer;
     std::uint32_t registered_events = 0;  // what epoll currently watches
@@ -349,7 +374,9 @@ class EventLoop {
 
   int epoll_fd_ = -1;
   int wake_fd_ = -1;  // eventfd written by call_soon_threadsafe
-  std::unordered_map<int, Watch> watches_;
+  std::unordered_map<int, std::unique_ptr<Watch>> watches_;
+  // Watches removed while a poll may still report them; freed after the poll.
+  std::vector<std::unique_ptr<Watch>> retired_watches_;
 
   // Signals: the process-wide handler writes the signal number into this pipe;
   // its reader runs the callbacks.

@@ -1,0 +1,497 @@
+#include "net/internal/stream_transport.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include "net/internal/server_state.h"
+#include "net/internal/socket.h"
+
+namespace aio::internal {
+namespace {
+
+// asyncio's selector transports read at most 256 KiB per readiness: large
+// enough that a bulk transfer needs few system calls, shared by every
+// transport of the thread (only one reads at a time), so idle connections
+// cost no read buffer.
+constexpr std::size_t kReadBufferSize = 256 * 1024;
+// asyncio's flow-control defaults (transports.py _FlowControlMixin).
+constexpr std::size_t kDefaultHighWater = 64 * 1024;
+// After this many writes to a lost connection, warn once (asyncio's
+// LOG_THRESHOLD_FOR_CONNLOST_WRITES).
+constexpr int kLostWritesBeforeWarning = 5;
+// Vectors handed to one writev (Linux's UIO_MAXIOV is 1024).
+constexpr std::size_t kMaxWritevChunks = 64;
+
+char* thread_read_buffer() {
+  thread_local std::unique_ptr<char[]> buffer(new char[kReadBufferSize]);
+  return buffer.get();
+}
+
+class StreamTransport final : public Transport, private IoWatcher {
+ public:
+  StreamTransport(EventLoop& loop, int fd, std::shared_ptr<BaseProtocol> protocol, StreamTransportOptions options)
+      : loop_(loop),
+        fd_(fd),
+        is_socket_(options.socket),
+        reading_paused_(!options.start_reading),
+        server_(std::move(options.server)),
+        peer_(std::move(options.peer)) {
+    attach_protocol(std::move(protocol));
+  }
+
+  ~StreamTransport() override {
+    if (server_) server_->detach(this);
+    if (fd_ >= 0) {
+      if (registered_events_ != 0) loop_.unwatch_io(fd_);
+      ::close(fd_);
+    }
+  }
+
+  void start(bool call_connection_made) {
+    self_ = std::static_pointer_cast<StreamTransport>(shared_from_this());
+    if (server_) server_->attach(this);
+    try {
+      update_interest();
+    } catch (...) {
+      self_.reset();
+      if (server_) server_->detach(this);
+      throw;
+    }
+    if (call_connection_made) {
+      try {
+        protocol_->connection_made(shared_from_this());
+      } catch (...) {
+        fatal_error(std::current_exception(), "Fatal error: protocol.connection_made() call failed.");
+      }
+    }
+  }
+
+  // --- BaseTransport ---------------------------------------------------------
+  bool is_closing() const override { return closing_; }
+
+  void close() override {
+    if (closing_) return;
+    closing_ = true;
+    update_interest_quietly();
+    if (write_size() == 0) {
+      ++lost_connection_count_;
+      schedule_connection_lost(nullptr);
+    }
+  }
+
+  void set_protocol(std::shared_ptr<BaseProtocol> protocol) override { attach_protocol(std::move(protocol)); }
+  std::shared_ptr<BaseProtocol> get_protocol() const override { return protocol_; }
+
+  std::any get_extra_info(std::string_view name) const override {
+    if (name == "socket") return fd_ >= 0 && is_socket_ ? std::any(fd_) : std::any();
+    if (name == "pipe") return fd_ >= 0 && !is_socket_ ? std::any(fd_) : std::any();
+    if (!is_socket_) return {};
+    if (name == "peername") {
+      if (!peer_ && fd_ >= 0) peer_ = query_address(&getpeername);
+      return peer_ ? std::any(*peer_) : std::any();
+    }
+    if (name == "sockname") {
+      if (!sockname_ && fd_ >= 0) sockname_ = query_address(&getsockname);
+      return sockname_ ? std::any(*sockname_) : std::any();
+    }
+    return {};
+  }
+
+  // --- ReadTransport ---------------------------------------------------------
+  bool is_reading() const override { return !reading_paused_ && !closing_; }
+  void pause_reading() override {
+    if (!is_reading()) return;
+    reading_paused_ = true;
+    update_interest_quietly();
+  }
+  void resume_reading() override {
+    if (closing_ || !reading_paused_) return;
+    reading_paused_ = false;
+    update_interest_quietly();
+  }
+
+  // --- WriteTransport --------------------------------------------------------
+  void write(std::string_view data) override {
+    if (eof_requested_) throw std::runtime_error("Cannot call write() after write_eof()");
+    if (data.empty()) return;
+    if (lost_connection_count_ > 0) {
+      note_write_after_loss();
+      return;
+    }
+    if (write_size() == 0) {
+      ssize_t sent = send_bytes(data.data(), data.size());
+      if (sent < 0) {
+        if (errno != EAGAIN && errno != EINTR) {
+          fatal_os_error(errno, "Fatal write error on socket transport");
+          return;
+        }
+        sent = 0;
+      }
+      data.remove_prefix(static_cast<std::size_t>(sent));
+      if (data.empty()) return;
+      write_buffer_.append(data);
+      update_interest_quietly();
+    } else {
+      write_buffer_.append(data);
+    }
+    maybe_pause_protocol();
+  }
+
+  void writelines(std::span<const std::string_view> chunks) override {
+    if (eof_requested_) throw std::runtime_error("Cannot call writelines() after write_eof()");
+    if (lost_connection_count_ > 0) {
+      note_write_after_loss();
+      return;
+    }
+    std::size_t first_unsent = 0;
+    std::size_t offset_in_first = 0;
+    if (write_size() == 0) {
+      // One writev for as many chunks as fit; the rest is buffered.
+      iovec vectors[kMaxWritevChunks];
+      std::size_t count = 0;
+      std::size_t total = 0;
+      for (; count < chunks.size() && count < kMaxWritevChunks; ++count) {
+        vectors[count].iov_base = const_cast<char*>(chunks[count].data());
+        vectors[count].iov_len = chunks[count].size();
+        total += chunks[count].size();
+      }
+      if (total == 0 && count == chunks.size()) return;
+      ssize_t sent = ::writev(fd_, vectors, static_cast<int>(count));
+      if (sent < 0) {
+        if (errno != EAGAIN && errno != EINTR) {
+          fatal_os_error(errno, "Fatal write error on socket transport");
+          return;
+        }
+        sent = 0;
+      }
+      std::size_t left = static_cast<std::size_t>(sent);
+      while (first_unsent < chunks.size() && left >= chunks[first_unsent].size()) {
+        left -= chunks[first_unsent].size();
+        ++first_unsent;
+      }
+      offset_in_first = left;
+    }
+    const bool was_empty = write_size() == 0;
+    for (std::size_t i = first_unsent; i < chunks.size(); ++i) {
+      write_buffer_.append(chunks[i].substr(i == first_unsent ? offset_in_first : 0));
+    }
+    if (write_size() == 0) return;
+    if (was_empty) update_interest_quietly();
+    maybe_pause_protocol();
+  }
+
+  void write_eof() override {
+    if (closing_ || eof_requested_) return;
+    if (!is_socket_) throw std::runtime_error("write_eof() on a pipe transport: close() it instead");
+    eof_requested_ = true;
+    if (write_size() == 0) ::shutdown(fd_, SHUT_WR);
+  }
+  bool can_write_eof() const override { return is_socket_; }
+
+  void abort() override { force_close(nullptr); }
+
+  std::size_t get_write_buffer_size() const override { return write_size(); }
+
+  void set_write_buffer_limits(std::optional<std::size_t> high, std::optional<std::size_t> low) override {
+    std::size_t new_high = high ? *high : (low ? 4 * *low : kDefaultHighWater);
+    std::size_t new_low = low ? *low : new_high / 4;
+    if (new_low > new_high) {
+      throw std::invalid_argument("set_write_buffer_limits: high (" + std::to_string(new_high) +
+                                  ") must be >= low (" + std::to_string(new_low) + ")");
+    }
+    high_water_ = new_high;
+    low_water_ = new_low;
+    maybe_pause_protocol();
+  }
+  std::pair<std::size_t, std::size_t> get_write_buffer_limits() const override { return {low_water_, high_water_}; }
+
+ private:
+  std::size_t write_size() const noexcept { return write_buffer_.size() - write_offset_; }
+
+  void attach_protocol(std::shared_ptr<BaseProtocol> protocol) {
+    protocol_ = std::move(protocol);
+    stream_protocol_ = dynamic_cast<Protocol*>(protocol_.get());
+    buffered_protocol_ = stream_protocol_ ? nullptr : dynamic_cast<BufferedProtocol*>(protocol_.get());
+  }
+
+  std::optional<SocketAddress> query_address(int (*query)(int, sockaddr*, socklen_t*)) const {
+    SocketAddress address;
+    socklen_t length = SocketAddress::capacity();
+    if (query(fd_, address.data(), &length) < 0) return std::nullopt;
+    address.set_size(length);
+    return address;
+  }
+
+  ssize_t send_bytes(const char* data, std::size_t size) {
+    return is_socket_ ? ::send(fd_, data, size, MSG_NOSIGNAL) : ::write(fd_, data, size);
+  }
+
+  // --- readiness -------------------------------------------------------------
+  void on_io(std::uint32_t events) override {
+    if (fd_ < 0 || registered_events_ == 0) return;  // closed earlier in this poll
+    // Keep this transport alive through the callbacks below, which may close it.
+    const std::shared_ptr<StreamTransport> keep = self_;
+    if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && is_reading()) read_ready();
+    if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) && write_size() > 0 && lost_connection_count_ == 0) {
+      write_ready();
+    }
+  }
+
+  void read_ready() {
+    if (buffered_protocol_) {
+      std::span<char> buffer;
+      try {
+        buffer = buffered_protocol_->get_buffer(0);
+        if (buffer.empty()) throw std::runtime_error("get_buffer() returned an empty buffer");
+      } catch (...) {
+        fatal_error(std::current_exception(), "Fatal error: protocol.get_buffer() call failed.");
+        return;
+      }
+      ssize_t received = receive(buffer.data(), buffer.size());
+      if (received <= 0) return finish_read(received);
+      try {
+        buffered_protocol_->buffer_updated(static_cast<std::size_t>(received));
+      } catch (...) {
+        fatal_error(std::current_exception(), "Fatal error: protocol.buffer_updated() call failed.");
+      }
+      return;
+    }
+    char* buffer = thread_read_buffer();
+    ssize_t received = receive(buffer, kReadBufferSize);
+    if (received <= 0) return finish_read(received);
+    if (stream_protocol_ == nullptr) return;  // a placeholder protocol: drop
+    try {
+      stream_protocol_->data_received(std::string_view(buffer, static_cast<std::size_t>(received)));
+    } catch (...) {
+      fatal_error(std::current_exception(), "Fatal error: protocol.data_received() call failed.");
+    }
+  }
+
+  ssize_t receive(char* buffer, std::size_t size) {
+    return is_socket_ ? ::recv(fd_, buffer, size, 0) : ::read(fd_, buffer, size);
+  }
+
+  // A read that returned no data: EOF, "try again", or an error.
+  void finish_read(ssize_t received) {
+    if (received < 0) {
+      if (errno == EAGAIN || errno == EINTR) return;
+      fatal_os_error(errno, "Fatal read error on socket transport");
+      return;
+    }
+    bool keep_open = false;
+    try {
+      if (stream_protocol_) keep_open = stream_protocol_->eof_received();
+      if (buffered_protocol_) keep_open = buffered_protocol_->eof_received();
+    } catch (...) {
+      fatal_error(std::current_exception(), "Fatal error: protocol.eof_received() call failed.");
+      return;
+    }
+    if (keep_open) {
+      // Half-closed: stop reading (the descriptor would stay readable forever).
+      reading_paused_ = true;
+      update_interest_quietly();
+    } else {
+      close();
+    }
+  }
+
+  void write_ready() {
+    ssize_t sent = send_bytes(write_buffer_.data() + write_offset_, write_size());
+    if (sent < 0) {
+      if (errno == EAGAIN || errno == EINTR) return;
+      fatal_os_error(errno, "Fatal write error on socket transport");
+      return;
+    }
+    write_offset_ += static_cast<std::size_t>(sent);
+    if (write_offset_ == write_buffer_.size()) {
+      write_buffer_.clear();
+      write_offset_ = 0;
+    } else if (write_offset_ > write_buffer_.size() / 2) {
+      write_buffer_.erase(0, write_offset_);  // keep the buffer from growing without bound
+      write_offset_ = 0;
+    }
+    maybe_resume_protocol();
+    if (write_size() > 0) return;
+    update_interest_quietly();
+    if (closing_) {
+      ++lost_connection_count_;
+      schedule_connection_lost(nullptr);
+    } else if (eof_requested_) {
+      ::shutdown(fd_, SHUT_WR);
+    }
+  }
+
+  // --- flow control ----------------------------------------------------------
+  void maybe_pause_protocol() {
+    if (protocol_paused_ || write_size() <= high_water_ || !protocol_) return;
+    protocol_paused_ = true;
+    try {
+      protocol_->pause_writing();
+    } catch (...) {
+      report(std::current_exception(), "protocol.pause_writing() failed");
+    }
+  }
+  void maybe_resume_protocol() {
+    if (!protocol_paused_ || write_size() > low_water_ || !protocol_) return;
+    protocol_paused_ = false;
+    try {
+      protocol_->resume_writing();
+    } catch (...) {
+      report(std::current_exception(), "protocol.resume_writing() failed");
+    }
+  }
+
+  // --- interest --------------------------------------------------------------
+  void update_interest() {
+    if (fd_ < 0) return;
+    std::uint32_t wanted = 0;
+    if (!closing_ && !reading_paused_) wanted |= EPOLLIN;
+    if (write_size() > 0 && lost_connection_count_ == 0) wanted |= EPOLLOUT;
+    if (wanted == registered_events_) return;
+    if (wanted == 0) {
+      loop_.unwatch_io(fd_);
+    } else {
+      loop_.watch_io(fd_, this, wanted, registered_events_ != 0);
+    }
+    registered_events_ = wanted;
+  }
+  // epoll refuses a registration only for a descriptor it cannot watch, which
+  // an open socket it watched before is not; if it does, the connection is lost.
+  void update_interest_quietly() noexcept {
+    try {
+      update_interest();
+    } catch (...) {
+      force_close(std::current_exception());
+    }
+  }
+
+  // --- errors and closing ----------------------------------------------------
+  void note_write_after_loss() {
+    if (++lost_connection_count_ > kLostWritesBeforeWarning && !warned_lost_writes_) {
+      warned_lost_writes_ = true;
+      std::fprintf(stderr, "aio: socket.send() raised exception (writes to a lost connection are dropped).\n");
+    }
+  }
+
+  void report(std::exception_ptr error, const std::string& message) {
+    ExceptionContext context;
+    context.message = message;
+    context.exception = std::move(error);
+    loop_.call_exception_handler(context);
+  }
+
+  void fatal_os_error(int error, const char* message) {
+    std::exception_ptr exception = std::make_exception_ptr(os_error(error, message));
+    // asyncio reports OS errors other than "the peer went away" only in debug.
+    if (loop_.get_debug() && !is_connection_error(error)) report(exception, message);
+    force_close(exception);
+  }
+
+  void fatal_error(std::exception_ptr error, const char* message) {
+    report(error, message);
+    force_close(std::move(error));
+  }
+
+  void force_close(std::exception_ptr error) {
+    if (lost_connection_count_ > 0) return;
+    write_buffer_.clear();
+    write_offset_ = 0;
+    closing_ = true;
+    ++lost_connection_count_;
+    if (fd_ >= 0 && registered_events_ != 0) {
+      loop_.unwatch_io(fd_);
+      registered_events_ = 0;
+    }
+    schedule_connection_lost(std::move(error));
+  }
+
+  void schedule_connection_lost(std::exception_ptr error) {
+    if (fd_ >= 0 && registered_events_ != 0) {
+      loop_.unwatch_io(fd_);
+      registered_events_ = 0;
+    }
+    loop_.call_soon([self = self_, error = std::move(error)]() mutable {
+      if (self) self->call_connection_lost(std::move(error));
+    });
+  }
+
+  void call_connection_lost(std::exception_ptr error) {
+    std::shared_ptr<StreamTransport> keep = std::move(self_);
+    if (protocol_) {
+      try {
+        protocol_->connection_lost(std::move(error));
+      } catch (...) {
+        report(std::current_exception(), "protocol.connection_lost() failed");
+      }
+    }
+    if (fd_ >= 0) {
+      if (registered_events_ != 0) loop_.unwatch_io(fd_);
+      registered_events_ = 0;
+      ::close(fd_);
+      fd_ = -1;
+    }
+    // Break the transport <-> protocol cycle (asyncio sets _protocol = None).
+    protocol_.reset();
+    stream_protocol_ = nullptr;
+    buffered_protocol_ = nullptr;
+    if (server_) {
+      server_->detach(this);
+      server_.reset();
+    }
+  }
+
+  EventLoop& loop_;
+  int fd_;
+  const bool is_socket_;
+  bool reading_paused_;
+  bool closing_ = false;
+  bool eof_requested_ = false;
+  bool protocol_paused_ = false;
+  bool warned_lost_writes_ = false;
+  int lost_connection_count_ = 0;
+  std::uint32_t registered_events_ = 0;
+  std::size_t high_water_ = kDefaultHighWater;
+  std::size_t low_water_ = kDefaultHighWater / 4;
+  std::string write_buffer_;
+  std::size_t write_offset_ = 0;
+  std::shared_ptr<BaseProtocol> protocol_;
+  Protocol* stream_protocol_ = nullptr;
+  BufferedProtocol* buffered_protocol_ = nullptr;
+  std::shared_ptr<ServerState> server_;
+  // The loop's reference: set while the connection is open, dropped after
+  // connection_lost.
+  std::shared_ptr<StreamTransport> self_;
+  mutable std::optional<SocketAddress> peer_;
+  mutable std::optional<SocketAddress> sockname_;
+};
+
+}  // namespace
+
+std::shared_ptr<Transport> make_stream_transport(EventLoop& loop, int fd, std::shared_ptr<BaseProtocol> protocol,
+                                                 StreamTransportOptions options) {
+  const bool call_connection_made = options.call_connection_made;
+  auto transport = std::make_shared<StreamTransport>(loop, fd, std::move(protocol), std::move(options));
+  transport->start(call_connection_made);
+  return transport;
+}
+
+}  // namespace aio::internal
+
+namespace aio {
+
+void Transport::writelines(std::span<const std::string_view> chunks) {
+  for (std::string_view chunk : chunks) write(chunk);
+}
+
+}  // namespace aio
