@@ -61,12 +61,15 @@ std::vector<AddressInfo> resolve_blocking(const std::string& host, std::uint16_t
 
 Coro<std::vector<AddressInfo>> getaddrinfo(std::string host, std::uint16_t port, AddressHints hints) {
   if (auto answers = numeric_answer(host, port, hints)) co_return std::move(*answers);
-  co_return co_await get_running_loop().run_in_executor(
-      nullptr, [host = std::move(host), port, hints] { return resolve_blocking(host, port, hints); });
+  // The job is a named local: GCC 12 destroys a lambda temporary with
+  // non-trivial captures twice when it appears inside a co_await expression.
+  auto job = [host = std::move(host), port, hints] { return resolve_blocking(host, port, hints); };
+  Future<std::vector<AddressInfo>> answers = get_running_loop().run_in_executor(nullptr, std::move(job));
+  co_return co_await answers;
 }
 
 Coro<std::pair<std::string, std::string>> getnameinfo(SocketAddress address, int flags) {
-  co_return co_await get_running_loop().run_in_executor(nullptr, [address, flags] {
+  auto job = [address, flags] {
     char host[NI_MAXHOST];
     char service[NI_MAXSERV];
     int code = ::getnameinfo(address.data(), address.size(), host, sizeof host, service, sizeof service, flags);
@@ -75,7 +78,9 @@ Coro<std::pair<std::string, std::string>> getnameinfo(SocketAddress address, int
       throw ResolveError(code, "getnameinfo(" + address.to_string() + "): " + reason);
     }
     return std::pair<std::string, std::string>(host, service);
-  });
+  };
+  Future<std::pair<std::string, std::string>> names = get_running_loop().run_in_executor(nullptr, std::move(job));
+  co_return co_await names;
 }
 
 }  // namespace aio

@@ -56,10 +56,9 @@ class IncompleteReadError : public Error {
   std::size_t expected;
 };
 
-// readuntil() found no separator within the limit. `consumed` is how many bytes
-// would have to be consumed to get past the check; nothing was consumed (the
-// data stays in the buffer), except when the separator was found beyond the
-// limit, in which case the data up to and including it was removed.
+// readuntil() found no separator within the limit (or found it beyond the
+// limit). Nothing was consumed: the data stays in the buffer. `consumed` is
+// how many bytes would have to be consumed to get past the check.
 class LimitOverrunError : public Error {
  public:
   LimitOverrunError(const std::string& message, std::size_t consumed);
@@ -140,8 +139,7 @@ class StreamWriter {
   // Closes the transport (after the buffer is sent). Idempotent.
   void close();
   // Returns once the connection is closed (connection_lost ran). Rethrows the
-  // error the connection was lost with, except a broken pipe / reset that the
-  // close itself caused (asyncio swallows those too).
+  // error the connection was lost with, as asyncio does.
   Coro<void> wait_closed();
   bool is_closing() const;
   void write_eof();
@@ -185,6 +183,14 @@ Coro<Server> start_server(ClientConnected handler, std::string host, std::uint16
                           ServeOptions options = {}, StreamOptions stream_options = {});
 Coro<Server> start_unix_server(ClientConnected handler, std::string path, ServeOptions options = {},
                                StreamOptions stream_options = {});
+
+namespace internal {
+// For aio's subprocess support: streams over one end of a pipe (`fd`, taken
+// over, made non-blocking by the caller). `on_closed` runs once the pipe's
+// transport has lost its connection (EOF read, or the write end closed).
+StreamReader open_read_pipe(int fd, std::size_t limit, std::function<void()> on_closed);
+StreamWriter open_write_pipe(int fd, std::function<void()> on_closed);
+}  // namespace internal
 
 }  // namespace aio
 

@@ -186,7 +186,13 @@ class TlsLayer {
 }  // namespace internal
 
 // Options of create_connection / open_connection (asyncio's keyword arguments).
+//
+// Set fields on a named variable; `{}` is fine. (The options types have a
+// constructor, so they are not aggregates: GCC 12 miscompiles an aggregate
+// temporary with a std::string member passed inside a co_await expression,
+// e.g. `co_await f(Options{.name = "x"})`, freeing memory it never allocated.)
 struct ConnectOptions {
+  ConnectOptions() {}
   // TLS: a client context from net/tls.h (std::shared_ptr<SslContext>). Null: plain TCP.
   std::shared_ptr<internal::TlsLayer> ssl;
   // The name the server's certificate must match; defaults to `host`.
@@ -207,8 +213,9 @@ struct ConnectOptions {
   int interleave = 0;
 };
 
-// Options of create_server / start_server.
+// Options of create_server / start_server (not an aggregate: see ConnectOptions).
 struct ServeOptions {
+  ServeOptions() {}
   // TLS: a server context from net/tls.h. Null: plain TCP.
   std::shared_ptr<internal::TlsLayer> ssl;
   std::optional<Duration> ssl_handshake_timeout;
@@ -273,6 +280,16 @@ auto create_unix_connection(Factory factory, std::string path, ConnectOptions op
   using P = typename std::invoke_result_t<Factory&>::element_type;
   Connection<BaseProtocol> connection =
       co_await create_unix_connection(ProtocolFactory(std::move(factory)), std::move(path), std::move(options));
+  co_return Connection<P>{std::move(connection.transport), std::static_pointer_cast<P>(connection.protocol)};
+}
+
+template <class Factory>
+  requires std::is_base_of_v<BaseProtocol, typename std::invoke_result_t<Factory&>::element_type>
+auto connect_accepted_socket(Factory factory, int fd, ConnectOptions options = {})
+    -> Coro<Connection<typename std::invoke_result_t<Factory&>::element_type>> {
+  using P = typename std::invoke_result_t<Factory&>::element_type;
+  Connection<BaseProtocol> connection =
+      co_await connect_accepted_socket(ProtocolFactory(std::move(factory)), fd, std::move(options));
   co_return Connection<P>{std::move(connection.transport), std::static_pointer_cast<P>(connection.protocol)};
 }
 

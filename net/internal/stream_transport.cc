@@ -45,6 +45,7 @@ class StreamTransport final : public Transport, private IoWatcher {
         fd_(fd),
         is_socket_(options.socket),
         reading_paused_(!options.start_reading),
+        watch_peer_close_(!options.socket && !options.start_reading),
         server_(std::move(options.server)),
         peer_(std::move(options.peer)) {
     attach_protocol(std::move(protocol));
@@ -53,7 +54,7 @@ class StreamTransport final : public Transport, private IoWatcher {
   ~StreamTransport() override {
     if (server_) server_->detach(this);
     if (fd_ >= 0) {
-      if (registered_events_ != 0) loop_.unwatch_io(fd_);
+      if (registered_) loop_.unwatch_io(fd_);
       ::close(fd_);
     }
   }
@@ -239,12 +240,16 @@ class StreamTransport final : public Transport, private IoWatcher {
 
   // --- readiness -------------------------------------------------------------
   void on_io(std::uint32_t events) override {
-    if (fd_ < 0 || registered_events_ == 0) return;  // closed earlier in this poll
+    if (fd_ < 0 || !registered_) return;  // closed earlier in this poll
     // Keep this transport alive through the callbacks below, which may close it.
     const std::shared_ptr<StreamTransport> keep = self_;
     if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && is_reading()) read_ready();
     if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) && write_size() > 0 && lost_connection_count_ == 0) {
       write_ready();
+    }
+    if (watch_peer_close_ && (events & (EPOLLHUP | EPOLLERR)) && fd_ >= 0 && lost_connection_count_ == 0 &&
+        write_size() == 0) {
+      force_close(nullptr);  // the reading end closed while nothing was pending
     }
   }
 
@@ -358,11 +363,17 @@ class StreamTransport final : public Transport, private IoWatcher {
     std::uint32_t wanted = 0;
     if (!closing_ && !reading_paused_) wanted |= EPOLLIN;
     if (write_size() > 0 && lost_connection_count_ == 0) wanted |= EPOLLOUT;
-    if (wanted == registered_events_) return;
-    if (wanted == 0) {
-      loop_.unwatch_io(fd_);
+    // A write pipe stays registered with no events: epoll still reports
+    // EPOLLERR when the reading end closes, which is how a child that exited
+    // is noticed (asyncio's write pipe transport watches for this too).
+    const bool keep_registered = watch_peer_close_ && lost_connection_count_ == 0;
+    if (registered_ && wanted == registered_events_) return;
+    if (wanted == 0 && !keep_registered) {
+      if (registered_) loop_.unwatch_io(fd_);
+      registered_ = false;
     } else {
-      loop_.watch_io(fd_, this, wanted, registered_events_ != 0);
+      loop_.watch_io(fd_, this, wanted, registered_);
+      registered_ = true;
     }
     registered_events_ = wanted;
   }
@@ -409,16 +420,18 @@ class StreamTransport final : public Transport, private IoWatcher {
     write_offset_ = 0;
     closing_ = true;
     ++lost_connection_count_;
-    if (fd_ >= 0 && registered_events_ != 0) {
+    if (fd_ >= 0 && registered_) {
       loop_.unwatch_io(fd_);
+      registered_ = false;
       registered_events_ = 0;
     }
     schedule_connection_lost(std::move(error));
   }
 
   void schedule_connection_lost(std::exception_ptr error) {
-    if (fd_ >= 0 && registered_events_ != 0) {
+    if (fd_ >= 0 && registered_) {
       loop_.unwatch_io(fd_);
+      registered_ = false;
       registered_events_ = 0;
     }
     loop_.call_soon([self = self_, error = std::move(error)]() mutable {
@@ -436,7 +449,8 @@ class StreamTransport final : public Transport, private IoWatcher {
       }
     }
     if (fd_ >= 0) {
-      if (registered_events_ != 0) loop_.unwatch_io(fd_);
+      if (registered_) loop_.unwatch_io(fd_);
+      registered_ = false;
       registered_events_ = 0;
       ::close(fd_);
       fd_ = -1;
@@ -455,6 +469,8 @@ class StreamTransport final : public Transport, private IoWatcher {
   int fd_;
   const bool is_socket_;
   bool reading_paused_;
+  const bool watch_peer_close_;  // a write pipe: notice the reader going away
+  bool registered_ = false;      // in the loop's epoll set
   bool closing_ = false;
   bool eof_requested_ = false;
   bool protocol_paused_ = false;
