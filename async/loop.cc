@@ -321,6 +321,11 @@ void EventLoop::close() {
   { std::vector<Callback> dropped = mailbox_->close(); }
   while (!signal_handlers_.empty()) remove_signal_handler(signal_handlers_.begin()->first);
   external_poller_.reset();  // its pending operations are dropped
+  while (first_resource_ != nullptr) {
+    internal::LoopResource* resource = first_resource_;
+    untrack_resource(resource);
+    resource->on_loop_close();
+  }
   watches_.clear();
   if (signal_pipe_[0] >= 0) {
     ::close(signal_pipe_[0]);
@@ -328,6 +333,28 @@ void EventLoop::close() {
   }
   ::close(wake_fd_);
   ::close(epoll_fd_);
+  epoll_fd_ = -1;  // a late unwatch_io must not touch a reused descriptor
+}
+
+void EventLoop::track_resource(internal::LoopResource* resource) noexcept {
+  if (resource->tracked_) return;
+  resource->tracked_ = true;
+  resource->previous_resource_ = nullptr;
+  resource->next_resource_ = first_resource_;
+  if (first_resource_) first_resource_->previous_resource_ = resource;
+  first_resource_ = resource;
+}
+
+void EventLoop::untrack_resource(internal::LoopResource* resource) noexcept {
+  if (!resource->tracked_) return;
+  resource->tracked_ = false;
+  if (resource->previous_resource_) {
+    resource->previous_resource_->next_resource_ = resource->next_resource_;
+  } else {
+    first_resource_ = resource->next_resource_;
+  }
+  if (resource->next_resource_) resource->next_resource_->previous_resource_ = resource->previous_resource_;
+  resource->previous_resource_ = resource->next_resource_ = nullptr;
 }
 
 void EventLoop::run_once() {

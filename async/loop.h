@@ -119,6 +119,25 @@ class IoWatcher {
   ~IoWatcher() = default;
 };
 
+// Something that must let go of the loop when the loop closes: an open
+// transport, a server's listening sockets. close() calls on_loop_close() on
+// each one still tracked, so that descriptors are closed and reference cycles
+// (a transport and its protocol) broken even when a program ends with
+// connections open. Called once; the object is untracked first.
+class LoopResource {
+ public:
+  virtual void on_loop_close() noexcept = 0;
+
+ protected:
+  ~LoopResource() = default;
+
+ private:
+  friend class aio::EventLoop;
+  LoopResource* previous_resource_ = nullptr;
+  LoopResource* next_resource_ = nullptr;
+  bool tracked_ = false;
+};
+
 }  // namespace internal
 
 // A scheduled callback (call_soon, add_reader). Copyable handle; cancel() makes
@@ -259,8 +278,13 @@ class EventLoop {
   // watched either this way or with add_reader/add_writer, not both. Throws
   // std::system_error if epoll refuses.
   void watch_io(int fd, internal::IoWatcher* watcher, std::uint32_t events, bool registered);
-  // Stops watching `fd` (before it is closed). No-op for an fd epoll forgot.
+  // Stops watching `fd` (before it is closed). No-op for an fd epoll forgot,
+  // and after close().
   void unwatch_io(int fd) noexcept;
+  // See internal::LoopResource. Tracking again, or untracking an object that is
+  // not tracked, does nothing.
+  void track_resource(internal::LoopResource* resource) noexcept;
+  void untrack_resource(internal::LoopResource* resource) noexcept;
 
   // --- signals ---------------------------------------------------------------
   // Runs `callback` on the loop (as a callback, never inside the signal handler)
@@ -375,6 +399,7 @@ class EventLoop {
   int epoll_fd_ = -1;
   int wake_fd_ = -1;  // eventfd written by call_soon_threadsafe
   std::unordered_map<int, std::unique_ptr<Watch>> watches_;
+  internal::LoopResource* first_resource_ = nullptr;
   // Watches removed while a poll may still report them; freed after the poll.
   std::vector<std::unique_ptr<Watch>> retired_watches_;
 

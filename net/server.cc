@@ -44,14 +44,32 @@ struct ServerState::Listener final : IoWatcher {
 };
 
 ServerState::ServerState(EventLoop& loop, int backlog, bool keep_alive)
-    : loop_(loop), backlog_(backlog), keep_alive_(keep_alive) {}
+    : loop_(loop), backlog_(backlog), keep_alive_(keep_alive) {
+  loop_.track_resource(this);
+}
 
 ServerState::~ServerState() {
+  if (!tracked_by_loop_) return;  // the loop closed (and may be gone): nothing left to release
   resume_accepting_.cancel();
+  close_listeners();
+  loop_.untrack_resource(this);
+}
+
+void ServerState::close_listeners() noexcept {
   for (auto& listener : listeners_) {
     if (listener->watching) loop_.unwatch_io(listener->fd);
+    listener->watching = false;
     if (listener->fd >= 0) ::close(listener->fd);
+    listener->fd = -1;
   }
+}
+
+void ServerState::on_loop_close() noexcept {
+  tracked_by_loop_ = false;
+  closed_ = true;
+  serving_ = false;
+  close_listeners();
+  idle_waiters_.clear();  // their tasks are being torn down with the loop
 }
 
 void ServerState::add_listener(int fd, SocketAddress address) {
@@ -134,12 +152,7 @@ void ServerState::close() {
   closed_ = true;
   serving_ = false;
   resume_accepting_.cancel();
-  for (auto& listener : listeners_) {
-    if (listener->watching) loop_.unwatch_io(listener->fd);
-    listener->watching = false;
-    if (listener->fd >= 0) ::close(listener->fd);
-    listener->fd = -1;
-  }
+  close_listeners();
   wake_if_idle();
 }
 

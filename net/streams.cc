@@ -195,11 +195,18 @@ class StreamState {
 
 namespace {
 
+// Runs one connection's handler. The handler object (often a lambda with
+// captures, which its coroutine refers to) is shared by every connection of
+// the server and kept alive here until this connection's handler returns.
+Coro<void> run_handler(std::shared_ptr<const ClientConnected> handler, StreamReader reader, StreamWriter writer) {
+  co_await (*handler)(std::move(reader), std::move(writer));
+}
+
 // What the transport calls: feeds the shared state; on a server, starts the
 // connection's handler task.
 class StreamProtocol final : public Protocol {
  public:
-  StreamProtocol(std::shared_ptr<StreamState> state, ClientConnected handler)
+  StreamProtocol(std::shared_ptr<StreamState> state, std::shared_ptr<const ClientConnected> handler)
       : state_(std::move(state)), handler_(std::move(handler)) {}
 
   void connection_made(std::shared_ptr<Transport> transport) override {
@@ -207,9 +214,8 @@ class StreamProtocol final : public Protocol {
     if (!handler_) return;
     state_->server_side = true;
     StreamWriter writer(state_);
-    Coro<void> body = handler_(StreamReader(state_), std::move(writer));
-    handler_ = nullptr;
-    Task<void> task = create_task(std::move(body));
+    StreamReader reader(state_);
+    Task<void> task = create_task(run_handler(std::move(handler_), std::move(reader), std::move(writer)));
     // An error escaping the handler is reported and ends the connection (asyncio 3.12).
     std::weak_ptr<Transport> weak_transport = transport;
     task.add_done_callback([weak_transport](Task<void> finished) {
@@ -235,7 +241,7 @@ class StreamProtocol final : public Protocol {
 
  private:
   std::shared_ptr<StreamState> state_;
-  ClientConnected handler_;
+  std::shared_ptr<const ClientConnected> handler_;
 };
 
 Streams make_streams(std::shared_ptr<StreamState> state) {
@@ -459,8 +465,10 @@ ProtocolFactory stream_server_factory(ClientConnected handler, StreamOptions str
   if (!handler) throw std::invalid_argument("start_server: empty client_connected handler");
   const std::size_t limit = stream_options.limit;
   if (limit == 0) throw std::invalid_argument("start_server: limit cannot be 0");
-  return [handler = std::move(handler), limit] {
-    return std::make_shared<internal::StreamProtocol>(std::make_shared<internal::StreamState>(limit), handler);
+  auto shared_handler = std::make_shared<const ClientConnected>(std::move(handler));
+  return [shared_handler, limit] {
+    return std::make_shared<internal::StreamProtocol>(std::make_shared<internal::StreamState>(limit),
+                                                      shared_handler);
   };
 }
 }  // namespace

@@ -175,7 +175,9 @@ Coro<Streams> open_unix_connection(std::string path, ConnectOptions options = {}
 
 // The per-connection handler of start_server: runs as its own task. An
 // exception escaping it is reported to the loop's exception handler and its
-// connection is closed (asyncio 3.12).
+// connection is closed (asyncio 3.12). One handler object serves every
+// connection (a lambda's captures are shared, like a Python closure's) and
+// stays alive while any of its coroutines runs.
 using ClientConnected = std::function<Coro<void>(StreamReader, StreamWriter)>;
 
 // asyncio.start_server / start_unix_server.

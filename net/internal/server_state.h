@@ -16,7 +16,7 @@
 
 namespace aio::internal {
 
-class ServerState : public std::enable_shared_from_this<ServerState> {
+class ServerState : public std::enable_shared_from_this<ServerState>, private LoopResource {
  public:
   // What to do with each accepted descriptor (already non-blocking): make the
   // protocol and the transport. May throw; the server reports it and goes on.
@@ -47,6 +47,8 @@ class ServerState : public std::enable_shared_from_this<ServerState> {
  private:
   struct Listener;
   void accept_ready(Listener& listener);
+  void on_loop_close() noexcept override;
+  void close_listeners() noexcept;
   void pause_accepting_after_error();
   void wake_if_idle();
 
@@ -55,6 +57,7 @@ class ServerState : public std::enable_shared_from_this<ServerState> {
   const bool keep_alive_;
   bool serving_ = false;
   bool closed_ = false;
+  bool tracked_by_loop_ = true;
   std::vector<std::unique_ptr<Listener>> listeners_;
   AcceptHandler accept_handler_;
   std::unordered_set<Transport*> connections_;

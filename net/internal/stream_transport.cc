@@ -38,7 +38,7 @@ char* thread_read_buffer() {
   return buffer.get();
 }
 
-class StreamTransport final : public Transport, private IoWatcher {
+class StreamTransport final : public Transport, private IoWatcher, private LoopResource {
  public:
   StreamTransport(EventLoop& loop, int fd, std::shared_ptr<BaseProtocol> protocol, StreamTransportOptions options)
       : loop_(loop),
@@ -57,10 +57,13 @@ class StreamTransport final : public Transport, private IoWatcher {
       if (registered_) loop_.unwatch_io(fd_);
       ::close(fd_);
     }
+    if (tracked_by_loop_) loop_.untrack_resource(this);
   }
 
   void start(bool call_connection_made) {
     self_ = std::static_pointer_cast<StreamTransport>(shared_from_this());
+    loop_.track_resource(this);
+    tracked_by_loop_ = true;
     if (server_) server_->attach(this);
     try {
       update_interest();
@@ -439,8 +442,32 @@ class StreamTransport final : public Transport, private IoWatcher {
     });
   }
 
+  // The loop is closing with this connection still open (a program that ends
+  // without closing it): close the descriptor and break the cycle with the
+  // protocol, without callbacks (nothing can be scheduled any more).
+  void on_loop_close() noexcept override {
+    tracked_by_loop_ = false;
+    std::shared_ptr<StreamTransport> keep = std::move(self_);
+    closing_ = true;
+    if (lost_connection_count_ == 0) ++lost_connection_count_;
+    write_buffer_.clear();
+    write_offset_ = 0;
+    registered_ = false;
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    protocol_.reset();
+    stream_protocol_ = nullptr;
+    buffered_protocol_ = nullptr;
+    if (server_) {
+      server_->detach(this);
+      server_.reset();
+    }
+  }
+
   void call_connection_lost(std::exception_ptr error) {
     std::shared_ptr<StreamTransport> keep = std::move(self_);
+    if (tracked_by_loop_) loop_.untrack_resource(this);
+    tracked_by_loop_ = false;
     if (protocol_) {
       try {
         protocol_->connection_lost(std::move(error));
@@ -471,6 +498,7 @@ class StreamTransport final : public Transport, private IoWatcher {
   bool reading_paused_;
   const bool watch_peer_close_;  // a write pipe: notice the reader going away
   bool registered_ = false;      // in the loop's epoll set
+  bool tracked_by_loop_ = false;  // see LoopResource
   bool closing_ = false;
   bool eof_requested_ = false;
   bool protocol_paused_ = false;
