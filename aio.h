@@ -22,6 +22,11 @@
 #include "async/task_group.h"  // IWYU pragma: export
 #include "async/timeouts.h"  // IWYU pragma: export
 #include "async/wait.h"      // IWYU pragma: export
+#include "net/address.h"     // IWYU pragma: export
+#include "net/dns.h"         // IWYU pragma: export
+#include "net/server.h"      // IWYU pragma: export
+#include "net/streams.h"     // IWYU pragma: export
+#include "net/transport.h"   // IWYU pragma: export
 #include "sync/barrier.h"    // IWYU pragma: export
 #include "sync/condition.h"  // IWYU pragma: export
 #include "sync/event.h"      // IWYU pragma: export

@@ -58,13 +58,13 @@ class StreamState {
     maybe_resume_transport();
     return result;
   }
+  // Consumed bytes are only counted; they are dropped when the buffer empties
+  // or, at the latest, before more data is appended (feed_data), so a reader
+  // taking a large buffer in pieces never moves the rest around.
   void consume(std::size_t n) noexcept {
     start_ += n;
     if (start_ == buffer_.size()) {
       buffer_.clear();
-      start_ = 0;
-    } else if (start_ > buffer_.size() / 2 && start_ > 4096) {
-      buffer_.erase(0, start_);  // keep the buffer from growing without bound
       start_ = 0;
     }
   }
@@ -77,6 +77,10 @@ class StreamState {
   void feed_data(std::string_view data) {
     if (eof_) throw std::logic_error("feed_data after feed_eof");
     if (data.empty()) return;
+    if (start_ > 0) {
+      buffer_.erase(0, start_);
+      start_ = 0;
+    }
     buffer_.append(data);
     data_waiters_.wake_first();
     if (transport_ && !paused_ && buffered() > 2 * limit_) {
