@@ -23,6 +23,10 @@
 #include <system_error>
 
 namespace aio {
+namespace {
+// What the wake-up descriptor's epoll entry points at: it has no watcher.
+char kWakeUpMarker;
+}  // namespace
 namespace internal {
 
 CallbackState::CallbackState(EventLoop& loop, UniqueFunction callback)
@@ -195,7 +199,7 @@ EventLoop::EventLoop(Options options)
   }
   epoll_event event{};
   event.events = EPOLLIN;
-  event.data.ptr = nullptr;  // the wake-up descriptor: no watcher
+  event.data.ptr = &kWakeUpMarker;  // the wake-up descriptor: no watcher
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &event);
   mailbox_ = std::make_shared<internal::Mailbox>(wake_fd_);
 }
@@ -457,15 +461,20 @@ void EventLoop::poll_io(int timeout_milliseconds) {
     if (errno == EINTR) return;
     throw std::system_error(errno, std::generic_category(), "epoll_wait");
   }
-  for (int i = 0; i < count; ++i) {
-    auto* watcher = static_cast<internal::IoWatcher*>(events[i].data.ptr);
-    if (watcher == nullptr) {
+  dispatching_events_ = events;
+  dispatch_count_ = count;
+  for (dispatch_next_ = 0; dispatch_next_ < dispatch_count_;) {
+    const epoll_event& event = events[dispatch_next_++];
+    if (event.data.ptr == &kWakeUpMarker) {
       std::uint64_t value;
       [[maybe_unused]] ssize_t read_bytes = ::read(wake_fd_, &value, sizeof value);
       continue;
     }
-    watcher->on_io(events[i].events);
+    auto* watcher = static_cast<internal::IoWatcher*>(event.data.ptr);
+    if (watcher != nullptr) watcher->on_io(event.events);  // null: unwatched during this dispatch
   }
+  dispatching_events_ = nullptr;
+  dispatch_count_ = 0;
   retired_watches_.clear();
   take_threadsafe_callbacks();
 }
@@ -492,10 +501,23 @@ void EventLoop::watch_io(int fd, internal::IoWatcher* watcher, std::uint32_t eve
     throw std::system_error(errno, std::generic_category(),
                             "epoll_ctl on file descriptor " + std::to_string(fd));
   }
+  if (fd >= 0) {
+    if (static_cast<std::size_t>(fd) >= io_watchers_.size()) io_watchers_.resize(fd + 1, nullptr);
+    io_watchers_[fd] = watcher;
+  }
 }
 
 void EventLoop::unwatch_io(int fd) noexcept {
-  if (epoll_fd_ >= 0) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  if (epoll_fd_ < 0 || fd < 0) return;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  if (static_cast<std::size_t>(fd) >= io_watchers_.size()) return;
+  internal::IoWatcher* watcher = std::exchange(io_watchers_[fd], nullptr);
+  if (watcher == nullptr || dispatching_events_ == nullptr) return;
+  // This poll may still hold readiness for it: drop that, the watcher may be
+  // about to be freed.
+  for (int i = dispatch_next_; i < dispatch_count_; ++i) {
+    if (dispatching_events_[i].data.ptr == watcher) dispatching_events_[i].data.ptr = nullptr;
+  }
 }
 
 void EventLoop::add_reader(int fd, std::function<void()> callback) {

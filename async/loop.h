@@ -38,6 +38,8 @@
 #include "async/internal/timer_heap.h"
 #include "async/internal/unique_function.h"
 
+struct epoll_event;
+
 namespace aio {
 
 using Clock = std::chrono::steady_clock;
@@ -279,7 +281,9 @@ class EventLoop {
   // std::system_error if epoll refuses.
   void watch_io(int fd, internal::IoWatcher* watcher, std::uint32_t events, bool registered);
   // Stops watching `fd` (before it is closed). No-op for an fd epoll forgot,
-  // and after close().
+  // and after close(). Readiness of `fd` that the current poll reported but has
+  // not dispatched yet is dropped, so a watcher may be freed right after it was
+  // unwatched, even from inside another watcher's on_io().
   void unwatch_io(int fd) noexcept;
   // See internal::LoopResource. Tracking again, or untracking an object that is
   // not tracked, does nothing.
@@ -400,6 +404,12 @@ class EventLoop {
   int wake_fd_ = -1;  // eventfd written by call_soon_threadsafe
   std::unordered_map<int, std::unique_ptr<Watch>> watches_;
   internal::LoopResource* first_resource_ = nullptr;
+  // The watcher of each descriptor watched with watch_io (indexed by fd), and
+  // the poll's events still to dispatch, for unwatch_io's scrubbing.
+  std::vector<internal::IoWatcher*> io_watchers_;
+  epoll_event* dispatching_events_ = nullptr;
+  int dispatch_next_ = 0;
+  int dispatch_count_ = 0;
   // Watches removed while a poll may still report them; freed after the poll.
   std::vector<std::unique_ptr<Watch>> retired_watches_;
 

@@ -2,6 +2,7 @@
 #include "async/loop.h"
 
 #include <fcntl.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include <stdexcept>
@@ -219,6 +220,58 @@ TEST(EventLoop, AddReaderOnABadDescriptorThrowsSystemError) {
     EXPECT_EQ(error.code().value(), EBADF);
     EXPECT_NE(std::string(error.what()).find("987654"), std::string::npos);
   }
+}
+
+}  // namespace
+}  // namespace aio
+
+namespace aio {
+namespace {
+
+// Two descriptors ready in the same poll; whichever watcher runs first
+// unwatches and frees the other. The other must not be called (ASan would
+// report the use after free).
+TEST(EventLoop, AWatcherUnwatchedDuringThePollIsNotCalled) {
+  struct PipeWatcher final : internal::IoWatcher {
+    void on_io(std::uint32_t) override {
+      ++*calls;
+      *survivor = this;
+      loop->unwatch_io(other->fds[0]);
+      delete other;
+      other = nullptr;
+      loop->stop();
+    }
+    ~PipeWatcher() {
+      ::close(fds[0]);
+      ::close(fds[1]);
+    }
+    EventLoop* loop = nullptr;
+    PipeWatcher* other = nullptr;
+    int* calls = nullptr;
+    PipeWatcher** survivor = nullptr;
+    int fds[2] = {-1, -1};
+  };
+  EventLoop loop;
+  int calls = 0;
+  PipeWatcher* survivor = nullptr;
+  auto* first = new PipeWatcher;
+  auto* second = new PipeWatcher;
+  for (PipeWatcher* watcher : {first, second}) {
+    ASSERT_EQ(::pipe(watcher->fds), 0);
+    watcher->loop = &loop;
+    watcher->calls = &calls;
+    watcher->survivor = &survivor;
+    ASSERT_EQ(::write(watcher->fds[1], "x", 1), 1);
+  }
+  first->other = second;
+  second->other = first;
+  loop.watch_io(first->fds[0], first, EPOLLIN, false);
+  loop.watch_io(second->fds[0], second, EPOLLIN, false);
+  loop.run_forever();
+  EXPECT_EQ(calls, 1);
+  ASSERT_NE(survivor, nullptr);  // whichever ran; it deleted the other
+  loop.unwatch_io(survivor->fds[0]);
+  delete survivor;
 }
 
 }  // namespace

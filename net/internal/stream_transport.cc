@@ -94,7 +94,12 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
     }
   }
 
-  void set_protocol(std::shared_ptr<BaseProtocol> protocol) override { attach_protocol(std::move(protocol)); }
+  void set_protocol(std::shared_ptr<BaseProtocol> protocol) override {
+    // The old protocol may be the caller (set_protocol from data_received):
+    // keep it alive until the transport is done with it.
+    previous_protocol_ = std::move(protocol_);
+    attach_protocol(std::move(protocol));
+  }
   std::shared_ptr<BaseProtocol> get_protocol() const override { return protocol_; }
 
   std::any get_extra_info(std::string_view name) const override {
@@ -456,6 +461,7 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
     protocol_.reset();
+    previous_protocol_.reset();
     stream_protocol_ = nullptr;
     buffered_protocol_ = nullptr;
     if (server_) {
@@ -484,6 +490,7 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
     }
     // Break the transport <-> protocol cycle (asyncio sets _protocol = None).
     protocol_.reset();
+    previous_protocol_.reset();
     stream_protocol_ = nullptr;
     buffered_protocol_ = nullptr;
     if (server_) {
@@ -510,6 +517,7 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
   std::string write_buffer_;
   std::size_t write_offset_ = 0;
   std::shared_ptr<BaseProtocol> protocol_;
+  std::shared_ptr<BaseProtocol> previous_protocol_;  // see set_protocol
   Protocol* stream_protocol_ = nullptr;
   BufferedProtocol* buffered_protocol_ = nullptr;
   std::shared_ptr<ServerState> server_;
