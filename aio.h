@@ -23,6 +23,7 @@
 #include "async/timeouts.h"  // IWYU pragma: export
 #include "async/wait.h"      // IWYU pragma: export
 #include "net/address.h"     // IWYU pragma: export
+#include "net/datagram.h"    // IWYU pragma: export
 #include "net/dns.h"         // IWYU pragma: export
 #include "net/server.h"      // IWYU pragma: export
 #include "net/streams.h"     // IWYU pragma: export
