@@ -27,6 +27,7 @@
 #include "net/dns.h"         // IWYU pragma: export
 #include "net/server.h"      // IWYU pragma: export
 #include "net/streams.h"     // IWYU pragma: export
+#include "net/tls.h"         // IWYU pragma: export
 #include "net/transport.h"   // IWYU pragma: export
 #include "sync/barrier.h"    // IWYU pragma: export
 #include "sync/condition.h"  // IWYU pragma: export

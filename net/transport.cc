@@ -457,7 +457,6 @@ Coro<std::shared_ptr<Transport>> start_tls(std::shared_ptr<Transport> transport,
   internal::TlsSettings settings =
       tls_settings(server_side, std::move(server_hostname), ssl_handshake_timeout, ssl_shutdown_timeout);
   settings.call_connection_made = false;
-  transport->pause_reading();
   co_return co_await ssl->start_tls(std::move(transport), std::move(protocol), std::move(settings));
 }
 
