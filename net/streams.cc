@@ -208,7 +208,13 @@ Coro<void> run_handler(std::shared_ptr<const ClientConnected> handler, StreamRea
 
 // What the transport calls: feeds the shared state; on a server, starts the
 // connection's handler task.
-class StreamProtocol final : public Protocol {
+//
+// It is a BufferedProtocol only to choose the read size: one read takes at most
+// `limit` bytes (64 KiB by default), into a per-thread scratch buffer. A
+// reader asking for read(limit) then gets the whole buffered block, moved out
+// rather than copied; with reads larger than what readers ask for, every block
+// would be copied twice (in, then out in pieces).
+class StreamProtocol final : public BufferedProtocol {
  public:
   StreamProtocol(std::shared_ptr<StreamState> state, std::shared_ptr<const ClientConnected> handler)
       : state_(std::move(state)), handler_(std::move(handler)) {}
@@ -235,7 +241,13 @@ class StreamProtocol final : public Protocol {
   void connection_lost(std::exception_ptr error) override { state_->connection_lost(std::move(error)); }
   void pause_writing() override { state_->pause_writing(); }
   void resume_writing() override { state_->resume_writing(); }
-  void data_received(std::string_view data) override { state_->feed_data(data); }
+  std::span<char> get_buffer(std::size_t) override {
+    constexpr std::size_t kScratchSize = 256 * 1024;  // the transports' own read size
+    thread_local std::unique_ptr<char[]> scratch(new char[kScratchSize]);
+    scratch_ = scratch.get();
+    return std::span<char>(scratch_, std::min(kScratchSize, state_->limit()));
+  }
+  void buffer_updated(std::size_t bytes) override { state_->feed_data(std::string_view(scratch_, bytes)); }
   bool eof_received() override {
     state_->feed_eof();
     // Keep a plain connection half-open (the writer may still write); a TLS
@@ -246,6 +258,7 @@ class StreamProtocol final : public Protocol {
  private:
   std::shared_ptr<StreamState> state_;
   std::shared_ptr<const ClientConnected> handler_;
+  char* scratch_ = nullptr;
 };
 
 Streams make_streams(std::shared_ptr<StreamState> state) {
