@@ -29,6 +29,7 @@
 #include "net/streams.h"     // IWYU pragma: export
 #include "net/tls.h"         // IWYU pragma: export
 #include "net/transport.h"   // IWYU pragma: export
+#include "subprocess/subprocess.h"  // IWYU pragma: export
 #include "sync/barrier.h"    // IWYU pragma: export
 #include "sync/condition.h"  // IWYU pragma: export
 #include "sync/event.h"      // IWYU pragma: export

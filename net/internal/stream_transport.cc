@@ -142,7 +142,7 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
       ssize_t sent = send_bytes(data.data(), data.size());
       if (sent < 0) {
         if (errno != EAGAIN && errno != EINTR) {
-          fatal_os_error(errno, "Fatal write error on socket transport");
+          fatal_os_error(errno, write_error_message());
           return;
         }
         sent = 0;
@@ -179,7 +179,7 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
       ssize_t sent = ::writev(fd_, vectors, static_cast<int>(count));
       if (sent < 0) {
         if (errno != EAGAIN && errno != EINTR) {
-          fatal_os_error(errno, "Fatal write error on socket transport");
+          fatal_os_error(errno, write_error_message());
           return;
         }
         sent = 0;
@@ -227,6 +227,12 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
 
  private:
   std::size_t write_size() const noexcept { return write_buffer_.size() - write_offset_; }
+  const char* read_error_message() const noexcept {
+    return is_socket_ ? "Fatal read error on socket transport" : "Fatal read error on pipe transport";
+  }
+  const char* write_error_message() const noexcept {
+    return is_socket_ ? "Fatal write error on socket transport" : "Fatal write error on pipe transport";
+  }
 
   void attach_protocol(std::shared_ptr<BaseProtocol> protocol) {
     protocol_ = std::move(protocol);
@@ -299,7 +305,7 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
   void finish_read(ssize_t received) {
     if (received < 0) {
       if (errno == EAGAIN || errno == EINTR) return;
-      fatal_os_error(errno, "Fatal read error on socket transport");
+      fatal_os_error(errno, read_error_message());
       return;
     }
     bool keep_open = false;
@@ -310,7 +316,9 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
       fatal_error(std::current_exception(), "Fatal error: protocol.eof_received() call failed.");
       return;
     }
-    if (keep_open) {
+    // A pipe has no half-close: its transport closes at EOF whatever the
+    // protocol answers, as asyncio's _UnixReadPipeTransport does.
+    if (keep_open && is_socket_) {
       // Half-closed: stop reading (the descriptor would stay readable forever).
       reading_paused_ = true;
       update_interest_quietly();
@@ -323,7 +331,7 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
     ssize_t sent = send_bytes(write_buffer_.data() + write_offset_, write_size());
     if (sent < 0) {
       if (errno == EAGAIN || errno == EINTR) return;
-      fatal_os_error(errno, "Fatal write error on socket transport");
+      fatal_os_error(errno, write_error_message());
       return;
     }
     write_offset_ += static_cast<std::size_t>(sent);
