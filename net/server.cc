@@ -70,6 +70,7 @@ void ServerState::on_loop_close() noexcept {
   serving_ = false;
   close_listeners();
   idle_waiters_.clear();  // their tasks are being torn down with the loop
+  serving_forever_future.reset();
 }
 
 void ServerState::add_listener(int fd, SocketAddress address) {
@@ -153,6 +154,7 @@ void ServerState::close() {
   serving_ = false;
   resume_accepting_.cancel();
   close_listeners();
+  if (serving_forever_future && !serving_forever_future->done()) serving_forever_future->cancel();
   wake_if_idle();
 }
 
@@ -223,14 +225,17 @@ Coro<void> Server::serve_forever() {
   bool cancelled = false;
   std::string message;
   try {
-    // Never settled: only a cancellation ends serve_forever.
+    // Settled only by a cancellation: of this task, or by close() (asyncio's
+    // _serving_forever_fut).
     Future<void> forever(state->loop());
+    state->serving_forever_future = forever;
     co_await forever;
   } catch (const CancelledError& error) {
     cancelled = true;
     message = error.message();
   }
   state->serving_forever = false;
+  state->serving_forever_future.reset();
   if (cancelled) {
     state->close();
     co_await state->closed_and_idle();

@@ -108,8 +108,10 @@ class StreamState {
     if (exception_) std::rethrow_exception(exception_);
   }
 
-  // Waits until data, EOF or an error arrive (asyncio's _wait_for_data).
-  Coro<void> wait_for_data(const char* function) {
+  // Waits until data, EOF or an error arrive (asyncio's _wait_for_data). The
+  // checks run now; the returned Parking is awaited at once by the caller
+  // (no coroutine frame per wait).
+  Parking wait_for_data(const char* function) {
     if (!data_waiters_.empty()) {
       throw std::runtime_error(std::string(function) +
                                "() called while another coroutine is already waiting for incoming data");
@@ -119,7 +121,7 @@ class StreamState {
       paused_ = false;
       if (transport_) transport_->resume_reading();
     }
-    co_await Parking(data_waiters_);
+    return Parking(data_waiters_);
   }
 
   // --- the protocol side (asyncio's StreamReaderProtocol + FlowControlMixin) ---
@@ -144,6 +146,12 @@ class StreamState {
   void resume_writing() {
     writing_paused_ = false;
     drain_waiters_.wake(drain_waiters_.size());
+  }
+
+  // drain() would return at once without raising: the common case, taken
+  // without a coroutine (see StreamWriter::Drain).
+  bool drain_is_immediate() const noexcept {
+    return !exception_ && !connection_lost_ && !writing_paused_ && !(transport_ && transport_->is_closing());
   }
 
   Coro<void> drain() {
@@ -229,7 +237,12 @@ class StreamProtocol final : public BufferedProtocol {
     // An error escaping the handler is reported and ends the connection (asyncio 3.12).
     std::weak_ptr<Transport> weak_transport = transport;
     task.add_done_callback([weak_transport](Task<void> finished) {
-      if (finished.cancelled() || !finished.exception()) return;
+      if (finished.cancelled()) {
+        // A cancelled handler ends its connection (asyncio 3.12).
+        if (auto transport = weak_transport.lock()) transport->close();
+        return;
+      }
+      if (!finished.exception()) return;
       ExceptionContext context;
       context.message = "Unhandled exception in client_connected_cb";
       context.exception = finished.exception();
@@ -369,12 +382,14 @@ Coro<std::string> StreamReader::readline() {
   // over the limit is dropped (up to its separator, or all that is buffered).
   std::string line;
   std::optional<std::size_t> overrun_consumed;
+  std::string overrun_message;
   try {
     line = co_await readuntil("\n");
   } catch (IncompleteReadError& error) {
     co_return std::move(error.partial);
   } catch (const LimitOverrunError& error) {
     overrun_consumed = error.consumed;
+    overrun_message = error.what();
   }
   if (overrun_consumed) {
     std::string_view buffer = state->view();
@@ -384,7 +399,7 @@ Coro<std::string> StreamReader::readline() {
       state->clear();
     }
     state->maybe_resume_transport();
-    throw std::length_error("Separator is not found, and chunk exceed the limit");
+    throw std::length_error(overrun_message);
   }
   co_return line;
 }
@@ -429,10 +444,15 @@ void StreamWriter::write(std::string_view data) { require_transport(owner_->stat
 void StreamWriter::writelines(std::span<const std::string_view> chunks) {
   require_transport(owner_->state).writelines(chunks);
 }
-Coro<void> StreamWriter::drain() {
-  std::shared_ptr<internal::StreamState> state = owner_->state;
-  co_await state->drain();
+StreamWriter::Drain StreamWriter::drain() { return Drain(owner_->state); }
+
+bool StreamWriter::Drain::await_ready() {
+  if (state_->drain_is_immediate()) return true;
+  slow_.emplace(slow_path(state_).operator co_await());
+  return slow_->await_ready();
 }
+
+Coro<void> StreamWriter::Drain::slow_path(std::shared_ptr<internal::StreamState> state) { co_await state->drain(); }
 void StreamWriter::close() { require_transport(owner_->state).close(); }
 Coro<void> StreamWriter::wait_closed() {
   std::shared_ptr<internal::StreamState> state = owner_->state;

@@ -27,6 +27,7 @@
 #ifndef AIO_NET_STREAMS_H_
 #define AIO_NET_STREAMS_H_
 
+#include <coroutine>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -132,10 +133,13 @@ class StreamWriter {
   void writelines(std::initializer_list<std::string_view> chunks) {
     writelines(std::span<const std::string_view>(chunks.begin(), chunks.size()));
   }
-  // Waits until the write buffer is at or below its low-water mark. Throws the
-  // reader's error if the connection failed, and std::system_error(ECONNRESET,
-  // "Connection lost") if it was lost. Any number of tasks may drain at once.
-  Coro<void> drain();
+  // Awaitable: waits until the write buffer is at or below its low-water mark.
+  // Throws the reader's error if the connection failed, and
+  // std::system_error(ECONNRESET, "Connection lost") if it was lost. Any number
+  // of tasks may drain at once. When there is nothing to wait for (the usual
+  // case) it completes without suspending and without a coroutine frame.
+  class Drain;
+  Drain drain();
   // Closes the transport (after the buffer is sent). Idempotent.
   void close();
   // Returns once the connection is closed (connection_lost ran). Rethrows the
@@ -156,6 +160,23 @@ class StreamWriter {
   // A handle that closes the transport when the last writer goes away.
   struct Owner;
   std::shared_ptr<Owner> owner_;
+};
+
+// What StreamWriter::drain() returns; `co_await` it (or hand it to
+// create_task, wait_for, ...) at once: it refers to the writer's stream.
+class StreamWriter::Drain {
+ public:
+  explicit Drain(std::shared_ptr<internal::StreamState> state) : state_(std::move(state)) {}
+  bool await_ready();
+  bool await_suspend(std::coroutine_handle<> caller) { return slow_->await_suspend(caller); }
+  void await_resume() {
+    if (slow_) slow_->await_resume();
+  }
+
+ private:
+  static Coro<void> slow_path(std::shared_ptr<internal::StreamState> state);
+  std::shared_ptr<internal::StreamState> state_;
+  std::optional<Coro<void>::Awaiter> slow_;
 };
 
 struct Streams {

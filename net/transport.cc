@@ -146,21 +146,26 @@ std::vector<AddressInfo> interleave_families(std::vector<AddressInfo> infos, int
 // Turns the failures of every attempt into one error, as asyncio does: the
 // error itself when there was one or all are alike, else "Multiple exceptions".
 [[noreturn]] void throw_connect_failure(const std::vector<std::exception_ptr>& errors) {
+  if (errors.empty()) throw std::invalid_argument("no address to connect to matches the options (family, local_addr)");
   if (errors.size() == 1) std::rethrow_exception(errors[0]);
+  // asyncio compares the errors' texts (which name the address here).
   std::string message = "Multiple exceptions: ";
+  std::string first_text;
   int first_code = 0;
   bool all_same = true;
   for (std::size_t i = 0; i < errors.size(); ++i) {
+    std::string text;
     try {
       std::rethrow_exception(errors[i]);
     } catch (const std::system_error& error) {
       if (i == 0) first_code = error.code().value();
-      all_same = all_same && error.code().value() == first_code;
-      message += (i ? ", " : "") + std::string(error.what());
+      text = error.what();
     } catch (const std::exception& error) {
-      all_same = false;
-      message += (i ? ", " : "") + std::string(error.what());
+      text = error.what();
     }
+    if (i == 0) first_text = text;
+    all_same = all_same && text == first_text;
+    message += (i ? ", " : "") + text;
   }
   if (all_same) std::rethrow_exception(errors[0]);
   throw std::system_error(first_code, std::generic_category(), message);
@@ -193,6 +198,7 @@ Coro<int> connect_staggered(std::vector<AddressInfo> infos, std::optional<Socket
   };
   try {
     while (winner < 0) {
+      while (next < infos.size() && local_address && local_address->family() != infos[next].family) ++next;
       if (next < infos.size()) {
         attempts.push_back(create_task(connect_one(infos[next++], local_address)));
       }
@@ -224,6 +230,11 @@ Coro<int> connect_staggered(std::vector<AddressInfo> infos, std::optional<Socket
       if (winner < 0 && attempts.empty() && next >= infos.size()) break;
     }
   } catch (const CancelledError&) {
+    // An attempt may have connected in the iteration that cancelled us: close
+    // what finished, cancel the rest (each closes its own socket).
+    for (Task<int>& attempt : attempts) {
+      if (attempt.done() && !attempt.cancelled() && !attempt.exception()) ::close(attempt.result());
+    }
     cancel_all();
     if (winner >= 0) ::close(winner);
     throw;
@@ -244,9 +255,12 @@ Coro<Connection<BaseProtocol>> connect_tcp(ProtocolFactory factory, std::string 
   int interleave = options.interleave;
   if (options.happy_eyeballs_delay && interleave == 0) interleave = 1;
   if (interleave > 0) infos = interleave_families(std::move(infos), interleave);
-  int fd = options.happy_eyeballs_delay
-               ? co_await connect_staggered(std::move(infos), options.local_addr, *options.happy_eyeballs_delay)
-               : co_await connect_sequentially(std::move(infos), options.local_addr);
+  int fd = -1;
+  if (options.happy_eyeballs_delay) {
+    fd = co_await connect_staggered(std::move(infos), options.local_addr, *options.happy_eyeballs_delay);
+  } else {
+    fd = co_await connect_sequentially(std::move(infos), options.local_addr);
+  }
   FileDescriptor owned(fd);
   co_return co_await attach(std::move(owned), std::move(factory), std::move(options), std::nullopt, std::move(host));
 }
@@ -298,9 +312,10 @@ Coro<Connection<BaseProtocol>> connect_accepted_socket(ProtocolFactory factory, 
     std::shared_ptr<Transport> raw = internal::make_stream_transport(loop, owned.release(),
                                                                      std::make_shared<Protocol>(), transport_options);
     std::shared_ptr<Transport> transport;
+    internal::TlsSettings settings =
+        tls_settings(true, {}, options.ssl_handshake_timeout, options.ssl_shutdown_timeout);
     try {
-      transport = co_await options.ssl->start_tls(
-          raw, protocol, tls_settings(true, {}, options.ssl_handshake_timeout, options.ssl_shutdown_timeout));
+      transport = co_await options.ssl->start_tls(raw, protocol, std::move(settings));
     } catch (...) {
       raw->abort();
       throw;

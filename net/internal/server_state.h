@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <unordered_set>
 #include <vector>
 
@@ -43,6 +44,8 @@ class ServerState : public std::enable_shared_from_this<ServerState>, private Lo
   // Settled once the server is closed and has no connections.
   Future<void> closed_and_idle();
   bool serving_forever = false;
+  // What serve_forever() awaits; close() cancels it.
+  std::optional<Future<void>> serving_forever_future;
 
  private:
   struct Listener;

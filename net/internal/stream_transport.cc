@@ -118,6 +118,7 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
   }
 
   // --- ReadTransport ---------------------------------------------------------
+  // As asyncio's: still true after a half-close EOF (nothing is read then).
   bool is_reading() const override { return !reading_paused_ && !closing_; }
   void pause_reading() override {
     if (!is_reading()) return;
@@ -125,7 +126,7 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
     update_interest_quietly();
   }
   void resume_reading() override {
-    if (closing_ || !reading_paused_) return;
+    if (closing_ || !reading_paused_ || eof_received_) return;  // nothing more to read after EOF
     reading_paused_ = false;
     update_interest_quietly();
   }
@@ -176,7 +177,15 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
         total += chunks[count].size();
       }
       if (total == 0 && count == chunks.size()) return;
-      ssize_t sent = ::writev(fd_, vectors, static_cast<int>(count));
+      ssize_t sent;
+      if (is_socket_) {
+        msghdr message{};
+        message.msg_iov = vectors;
+        message.msg_iovlen = count;
+        sent = ::sendmsg(fd_, &message, MSG_NOSIGNAL);  // EPIPE, not SIGPIPE, for a closed peer
+      } else {
+        sent = ::writev(fd_, vectors, static_cast<int>(count));
+      }
       if (sent < 0) {
         if (errno != EAGAIN && errno != EINTR) {
           fatal_os_error(errno, write_error_message());
@@ -202,11 +211,14 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
 
   void write_eof() override {
     if (closing_ || eof_requested_) return;
-    if (!is_socket_) throw std::runtime_error("write_eof() on a pipe transport: close() it instead");
+    if (!is_socket_) {
+      close();  // a pipe's EOF is its close (asyncio's write pipe transport does the same)
+      return;
+    }
     eof_requested_ = true;
     if (write_size() == 0) ::shutdown(fd_, SHUT_WR);
   }
-  bool can_write_eof() const override { return is_socket_; }
+  bool can_write_eof() const override { return true; }
 
   void abort() override { force_close(nullptr); }
 
@@ -257,7 +269,7 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
     if (fd_ < 0 || !registered_) return;  // closed earlier in this poll
     // Keep this transport alive through the callbacks below, which may close it.
     const std::shared_ptr<StreamTransport> keep = self_;
-    if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && is_reading()) read_ready();
+    if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && is_reading() && !eof_received_) read_ready();
     if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) && write_size() > 0 && lost_connection_count_ == 0) {
       write_ready();
     }
@@ -308,6 +320,7 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
       fatal_os_error(errno, read_error_message());
       return;
     }
+    eof_received_ = true;
     bool keep_open = false;
     try {
       if (stream_protocol_) keep_open = stream_protocol_->eof_received();
@@ -320,7 +333,6 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
     // protocol answers, as asyncio's _UnixReadPipeTransport does.
     if (keep_open && is_socket_) {
       // Half-closed: stop reading (the descriptor would stay readable forever).
-      reading_paused_ = true;
       update_interest_quietly();
     } else {
       close();
@@ -377,7 +389,7 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
   void update_interest() {
     if (fd_ < 0) return;
     std::uint32_t wanted = 0;
-    if (!closing_ && !reading_paused_) wanted |= EPOLLIN;
+    if (!closing_ && !reading_paused_ && !eof_received_) wanted |= EPOLLIN;
     if (write_size() > 0 && lost_connection_count_ == 0) wanted |= EPOLLOUT;
     // A write pipe stays registered with no events: epoll still reports
     // EPOLLERR when the reading end closes, which is how a child that exited
@@ -516,6 +528,7 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
   bool tracked_by_loop_ = false;  // see LoopResource
   bool closing_ = false;
   bool eof_requested_ = false;
+  bool eof_received_ = false;  // the peer's EOF was read: no more reading
   bool protocol_paused_ = false;
   bool warned_lost_writes_ = false;
   int lost_connection_count_ = 0;

@@ -168,6 +168,12 @@ SslError ssl_error_from_queue(const std::string& what) { return ssl_error_from(w
 class TlsTransport::RawSide final : public Protocol {
  public:
   explicit RawSide(std::shared_ptr<TlsTransport> owner) : owner_(std::move(owner)) {}
+  // Dropped without connection_lost: the loop closed with the connection open
+  // (the raw transport let go of its protocol). Break the TLS transport's
+  // cycle with its app protocol, or both would leak.
+  ~RawSide() override {
+    if (std::shared_ptr<TlsTransport> owner = std::move(owner_)) owner->abandon();
+  }
   void data_received(std::string_view data) override {
     if (owner_) owner_->raw_data_received(data);
   }
@@ -406,6 +412,18 @@ void TlsTransport::raw_connection_lost(std::exception_ptr error) {
     }
   }
   // Break the transport <-> protocol cycle, as asyncio does.
+  app_protocol_.reset();
+  stream_protocol_ = nullptr;
+  buffered_protocol_ = nullptr;
+  backlog_.clear();
+  outgoing_.clear();
+}
+
+void TlsTransport::abandon() noexcept {
+  cancel_timers();
+  state_ = State::kClosed;
+  closing_ = true;
+  raw_released_ = true;
   app_protocol_.reset();
   stream_protocol_ = nullptr;
   buffered_protocol_ = nullptr;

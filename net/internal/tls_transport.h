@@ -134,6 +134,8 @@ class TlsTransport final : public Transport {
   void raw_connection_lost(std::exception_ptr error);
   void raw_pause_writing();
   void raw_resume_writing();
+  // The loop closed with the connection open: drop the app protocol (no callbacks).
+  void abandon() noexcept;
 
   // --- the state machine -----------------------------------------------------
   void do_handshake();
