@@ -267,8 +267,10 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
   // --- readiness -------------------------------------------------------------
   void on_io(std::uint32_t events) override {
     if (fd_ < 0 || !registered_) return;  // closed earlier in this poll
-    // Keep this transport alive through the callbacks below, which may close it.
-    const std::shared_ptr<StreamTransport> keep = self_;
+    // No reference is taken here: the transport cannot be freed inside the
+    // callbacks below. Closing it only schedules connection_lost (call_soon,
+    // which holds the loop's reference), and the loop's own reference is
+    // dropped only there or when the loop closes.
     if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && is_reading() && !eof_received_) read_ready();
     if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) && write_size() > 0 && lost_connection_count_ == 0) {
       write_ready();
