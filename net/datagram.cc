@@ -45,7 +45,10 @@ namespace aio {
 namespace {
 
 using internal::FileDescriptor;
+using internal::kTransportReadBufferSize;
+using internal::local_address_of;
 using internal::os_error;
+using internal::transport_read_buffer;
 
 // --- opening the socket --------------------------------------------------------
 
@@ -224,10 +227,6 @@ Coro<OpenedSocket> open_datagram_socket(DatagramOptions options, const char* who
 
 // --- the transport -------------------------------------------------------------
 
-// asyncio's selector transports receive at most 256 KiB at a time (max_size):
-// more than any UDP datagram, and room for large Unix-domain ones. One buffer
-// per thread, shared by its datagram transports (only one reads at a time).
-constexpr std::size_t kTransportReceiveBufferSize = 256 * 1024;
 // Datagrams read per readiness before the loop moves on to other descriptors
 // and tasks: under load one epoll_wait serves many datagrams; the bound keeps
 // one busy socket from starving the rest of the loop.
@@ -241,26 +240,13 @@ constexpr std::size_t kDefaultHighWater = 64 * 1024;
 // LOG_THRESHOLD_FOR_CONNLOST_WRITES).
 constexpr int kDroppedSendsBeforeWarning = 5;
 
-char* transport_receive_buffer() {
-  thread_local std::unique_ptr<char[]> buffer(new char[kTransportReceiveBufferSize]);
-  return buffer.get();
-}
-
 bool is_retry(int error) noexcept { return error == EAGAIN || error == EWOULDBLOCK || error == EINTR; }
-
-std::optional<SocketAddress> query_sockname(int fd) {
-  SocketAddress address;
-  socklen_t length = SocketAddress::capacity();
-  if (::getsockname(fd, address.data(), &length) < 0) return std::nullopt;
-  address.set_size(length);
-  return address;
-}
 
 // "127.0.0.1:5000", or "127.0.0.1:5000 connected to 127.0.0.1:53": for error
 // messages, which must say which socket failed (and, on a connected socket,
 // which peer the error came from).
 std::string describe_socket(int fd, const std::optional<SocketAddress>& remote) {
-  std::optional<SocketAddress> address = query_sockname(fd);
+  std::optional<SocketAddress> address = local_address_of(fd);
   std::string text = address ? address->to_string() : std::string();
   if (text.empty()) text = "an unnamed socket";
   if (remote) text += " connected to " + remote->to_string();
@@ -277,7 +263,7 @@ class DatagramTransportImpl final : public DatagramTransport,
         fd_(fd.release()),
         protocol_(std::move(protocol)),
         remote_(std::move(remote)),
-        sockname_(query_sockname(fd_)) {}
+        sockname_(local_address_of(fd_)) {}
 
   ~DatagramTransportImpl() override {
     if (fd_ >= 0) {
@@ -412,13 +398,13 @@ class DatagramTransportImpl final : public DatagramTransport,
 
   // --- receiving -------------------------------------------------------------
   void read_ready() {
-    char* buffer = transport_receive_buffer();
+    char* buffer = transport_read_buffer();
     for (int count = 0; count < kMaxDatagramsPerReadiness && !closing_; ++count) {
       SocketAddress from;
       socklen_t length = SocketAddress::capacity();
       // MSG_TRUNC: the result is the datagram's real size, so an oversized one
       // is detected instead of delivered cut short.
-      ssize_t received = ::recvfrom(fd_, buffer, kTransportReceiveBufferSize, MSG_TRUNC, from.data(), &length);
+      ssize_t received = ::recvfrom(fd_, buffer, kTransportReadBufferSize, MSG_TRUNC, from.data(), &length);
       if (received < 0) {
         const int error = errno;
         if (error == EINTR) continue;
@@ -430,11 +416,11 @@ class DatagramTransportImpl final : public DatagramTransport,
       }
       from.set_size(length);
       const std::size_t size = static_cast<std::size_t>(received);
-      if (size > kTransportReceiveBufferSize) {
+      if (size > kTransportReadBufferSize) {
         deliver_error(std::make_exception_ptr(
             os_error(EMSGSIZE, "recvfrom on " + describe_socket(fd_, remote_) + ": a " + std::to_string(size) +
                                    "-byte datagram from " + from.to_string() + " exceeds the " +
-                                   std::to_string(kTransportReceiveBufferSize) + "-byte limit and was discarded")));
+                                   std::to_string(kTransportReadBufferSize) + "-byte limit and was discarded")));
         continue;
       }
       // A copy of the handle: the callback may replace the protocol or close us.
@@ -962,7 +948,7 @@ Coro<void> DatagramSocket::send(std::string_view data) {
 
 SocketAddress DatagramSocket::local_address() const {
   const DatagramSocketState& socket = open_state(state_, "local_address");
-  std::optional<SocketAddress> address = query_sockname(socket.fd());
+  std::optional<SocketAddress> address = local_address_of(socket.fd());
   if (!address) throw os_error(errno, "getsockname");
   return *address;
 }

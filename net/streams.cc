@@ -218,7 +218,7 @@ Coro<void> run_handler(std::shared_ptr<const ClientConnected> handler, StreamRea
 // connection's handler task.
 //
 // It is a BufferedProtocol only to choose the read size: one read takes at most
-// `limit` bytes (64 KiB by default), into a per-thread scratch buffer. A
+// `limit` bytes (64 KiB by default), into the transports' shared buffer. A
 // reader asking for read(limit) then gets the whole buffered block, moved out
 // rather than copied; with reads larger than what readers ask for, every block
 // would be copied twice (in, then out in pieces).
@@ -255,12 +255,11 @@ class StreamProtocol final : public BufferedProtocol {
   void pause_writing() override { state_->pause_writing(); }
   void resume_writing() override { state_->resume_writing(); }
   std::span<char> get_buffer(std::size_t) override {
-    constexpr std::size_t kScratchSize = 256 * 1024;  // the transports' own read size
-    thread_local std::unique_ptr<char[]> scratch(new char[kScratchSize]);
-    scratch_ = scratch.get();
-    return std::span<char>(scratch_, std::min(kScratchSize, state_->limit()));
+    return std::span<char>(transport_read_buffer(), std::min(kTransportReadBufferSize, state_->limit()));
   }
-  void buffer_updated(std::size_t bytes) override { state_->feed_data(std::string_view(scratch_, bytes)); }
+  void buffer_updated(std::size_t bytes) override {
+    state_->feed_data(std::string_view(transport_read_buffer(), bytes));
+  }
   bool eof_received() override {
     state_->feed_eof();
     // Keep a plain connection half-open (the writer may still write); a TLS
@@ -271,7 +270,6 @@ class StreamProtocol final : public BufferedProtocol {
  private:
   std::shared_ptr<StreamState> state_;
   std::shared_ptr<const ClientConnected> handler_;
-  char* scratch_ = nullptr;
 };
 
 Streams make_streams(std::shared_ptr<StreamState> state) {

@@ -392,14 +392,6 @@ FileDescriptor listen_on(const SocketAddress& address, const ServeOptions& optio
   return fd;
 }
 
-SocketAddress bound_address(int fd) {
-  SocketAddress address;
-  socklen_t length = SocketAddress::capacity();
-  ::getsockname(fd, address.data(), &length);
-  address.set_size(length);
-  return address;
-}
-
 void check_serve_options(const ServeOptions& options) {
   if (options.backlog <= 0) throw std::invalid_argument("backlog must be positive");
   if (!options.ssl && (options.ssl_handshake_timeout || options.ssl_shutdown_timeout)) {
@@ -432,8 +424,9 @@ Coro<Server> create_server(ProtocolFactory factory, std::string host, std::uint1
       address = SocketAddress::parse(address.host(), state->addresses()[0].port());
     }
     FileDescriptor fd = listen_on(address, options);
-    SocketAddress bound = bound_address(fd.get());
-    state->add_listener(fd.release(), bound);
+    std::optional<SocketAddress> bound = internal::local_address_of(fd.get());
+    if (!bound) throw os_error(errno, "getsockname on the socket listening on " + address.to_string());
+    state->add_listener(fd.release(), *bound);
   }
   set_up_accepting(state, std::move(factory), options);
   if (options.start_serving) state->start_serving();

@@ -1,13 +1,20 @@
-// Small socket helpers shared by aio's transports: an owning descriptor and
-// errno-carrying exceptions that name the call and the address.
+// Small socket helpers shared by aio's transports: an owning descriptor,
+// errno-carrying exceptions that name the call and the address, the addresses
+// of a socket, and the per-thread buffer transports read into.
 #ifndef AIO_NET_INTERNAL_SOCKET_H_
 #define AIO_NET_INTERNAL_SOCKET_H_
 
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstddef>
+#include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <utility>
+
+#include "net/address.h"
 
 namespace aio::internal {
 
@@ -48,6 +55,38 @@ inline std::system_error os_error(int error, const std::string& what) {
 inline bool is_connection_error(int error) noexcept {
   return error == EPIPE || error == ECONNRESET || error == ECONNABORTED || error == ESHUTDOWN ||
          error == ETIMEDOUT || error == EHOSTUNREACH || error == ENETUNREACH;
+}
+
+// The address a socket is bound to (getsockname) or connected to
+// (getpeername); nullopt if the kernel refuses (errno says why).
+inline std::optional<SocketAddress> local_address_of(int fd) {
+  SocketAddress address;
+  socklen_t length = SocketAddress::capacity();
+  if (::getsockname(fd, address.data(), &length) < 0) return std::nullopt;
+  address.set_size(length);
+  return address;
+}
+inline std::optional<SocketAddress> peer_address_of(int fd) {
+  SocketAddress address;
+  socklen_t length = SocketAddress::capacity();
+  if (::getpeername(fd, address.data(), &length) < 0) return std::nullopt;
+  address.set_size(length);
+  return address;
+}
+
+// asyncio's selector transports read at most 256 KiB at a time (max_size):
+// large enough that a bulk transfer needs few system calls, and more than any
+// datagram.
+inline constexpr std::size_t kTransportReadBufferSize = 256 * 1024;
+
+// The buffer every transport of this thread reads into (stream, pipe and
+// datagram transports, and the streams' protocol). One is enough: reads
+// happen only in the loop's poll, one transport at a time, and what was read
+// is handed to the protocol before the next read. Idle connections thus
+// hold no read buffer.
+inline char* transport_read_buffer() {
+  thread_local std::unique_ptr<char[]> buffer(new char[kTransportReadBufferSize]);
+  return buffer.get();
 }
 
 }  // namespace aio::internal

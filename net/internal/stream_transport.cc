@@ -20,11 +20,6 @@
 namespace aio::internal {
 namespace {
 
-// asyncio's selector transports read at most 256 KiB per readiness: large
-// enough that a bulk transfer needs few system calls, shared by every
-// transport of the thread (only one reads at a time), so idle connections
-// cost no read buffer.
-constexpr std::size_t kReadBufferSize = 256 * 1024;
 // asyncio's flow-control defaults (transports.py _FlowControlMixin).
 constexpr std::size_t kDefaultHighWater = 64 * 1024;
 // After this many writes to a lost connection, warn once (asyncio's
@@ -32,11 +27,6 @@ constexpr std::size_t kDefaultHighWater = 64 * 1024;
 constexpr int kLostWritesBeforeWarning = 5;
 // Vectors handed to one writev (Linux's UIO_MAXIOV is 1024).
 constexpr std::size_t kMaxWritevChunks = 64;
-
-char* thread_read_buffer() {
-  thread_local std::unique_ptr<char[]> buffer(new char[kReadBufferSize]);
-  return buffer.get();
-}
 
 class StreamTransport final : public Transport, private IoWatcher, private LoopResource {
  public:
@@ -107,11 +97,11 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
     if (name == "pipe") return fd_ >= 0 && !is_socket_ ? std::any(fd_) : std::any();
     if (!is_socket_) return {};
     if (name == "peername") {
-      if (!peer_ && fd_ >= 0) peer_ = query_address(&getpeername);
+      if (!peer_ && fd_ >= 0) peer_ = peer_address_of(fd_);
       return peer_ ? std::any(*peer_) : std::any();
     }
     if (name == "sockname") {
-      if (!sockname_ && fd_ >= 0) sockname_ = query_address(&getsockname);
+      if (!sockname_ && fd_ >= 0) sockname_ = local_address_of(fd_);
       return sockname_ ? std::any(*sockname_) : std::any();
     }
     return {};
@@ -252,14 +242,6 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
     buffered_protocol_ = stream_protocol_ ? nullptr : dynamic_cast<BufferedProtocol*>(protocol_.get());
   }
 
-  std::optional<SocketAddress> query_address(int (*query)(int, sockaddr*, socklen_t*)) const {
-    SocketAddress address;
-    socklen_t length = SocketAddress::capacity();
-    if (query(fd_, address.data(), &length) < 0) return std::nullopt;
-    address.set_size(length);
-    return address;
-  }
-
   ssize_t send_bytes(const char* data, std::size_t size) {
     return is_socket_ ? ::send(fd_, data, size, MSG_NOSIGNAL) : ::write(fd_, data, size);
   }
@@ -300,8 +282,8 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
       }
       return;
     }
-    char* buffer = thread_read_buffer();
-    ssize_t received = receive(buffer, kReadBufferSize);
+    char* buffer = transport_read_buffer();
+    ssize_t received = receive(buffer, kTransportReadBufferSize);
     if (received <= 0) return finish_read(received);
     if (stream_protocol_ == nullptr) return;  // a placeholder protocol: drop
     try {
