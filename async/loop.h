@@ -132,6 +132,10 @@ class LoopResource {
 
  protected:
   ~LoopResource() = default;
+  // Whether the loop still tracks this object: false before track_resource,
+  // after untrack_resource, and once the loop has closed (when the loop may be
+  // gone: do not touch it then).
+  bool tracked_by_loop() const noexcept { return tracked_; }
 
  private:
   friend class aio::EventLoop;

@@ -49,7 +49,7 @@ ServerState::ServerState(EventLoop& loop, int backlog, bool keep_alive)
 }
 
 ServerState::~ServerState() {
-  if (!tracked_by_loop_) return;  // the loop closed (and may be gone): nothing left to release
+  if (!tracked_by_loop()) return;  // the loop closed (and may be gone): nothing left to release
   resume_accepting_.cancel();
   close_listeners();
   loop_.untrack_resource(this);
@@ -65,7 +65,6 @@ void ServerState::close_listeners() noexcept {
 }
 
 void ServerState::on_loop_close() noexcept {
-  tracked_by_loop_ = false;
   closed_ = true;
   serving_ = false;
   close_listeners();

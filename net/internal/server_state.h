@@ -60,7 +60,6 @@ class ServerState : public std::enable_shared_from_this<ServerState>, private Lo
   const bool keep_alive_;
   bool serving_ = false;
   bool closed_ = false;
-  bool tracked_by_loop_ = true;
   std::vector<std::unique_ptr<Listener>> listeners_;
   AcceptHandler accept_handler_;
   std::unordered_set<Transport*> connections_;

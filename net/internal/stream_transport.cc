@@ -47,13 +47,12 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
       if (registered_) loop_.unwatch_io(fd_);
       ::close(fd_);
     }
-    if (tracked_by_loop_) loop_.untrack_resource(this);
+    if (tracked_by_loop()) loop_.untrack_resource(this);
   }
 
   void start(bool call_connection_made) {
     self_ = std::static_pointer_cast<StreamTransport>(shared_from_this());
     loop_.track_resource(this);
-    tracked_by_loop_ = true;
     if (server_) server_->attach(this);
     try {
       update_interest();
@@ -455,7 +454,6 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
   // without closing it): close the descriptor and break the cycle with the
   // protocol, without callbacks (nothing can be scheduled any more).
   void on_loop_close() noexcept override {
-    tracked_by_loop_ = false;
     std::shared_ptr<StreamTransport> keep = std::move(self_);
     closing_ = true;
     if (lost_connection_count_ == 0) ++lost_connection_count_;
@@ -476,8 +474,7 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
 
   void call_connection_lost(std::exception_ptr error) {
     std::shared_ptr<StreamTransport> keep = std::move(self_);
-    if (tracked_by_loop_) loop_.untrack_resource(this);
-    tracked_by_loop_ = false;
+    loop_.untrack_resource(this);
     if (protocol_) {
       try {
         protocol_->connection_lost(std::move(error));
@@ -509,7 +506,6 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
   bool reading_paused_;
   const bool watch_peer_close_;  // a write pipe: notice the reader going away
   bool registered_ = false;      // in the loop's epoll set
-  bool tracked_by_loop_ = false;  // see LoopResource
   bool closing_ = false;
   bool eof_requested_ = false;
   bool eof_received_ = false;  // the peer's EOF was read: no more reading
