@@ -255,7 +255,8 @@ std::string describe_socket(int fd, const std::optional<SocketAddress>& remote) 
 
 class DatagramTransportImpl final : public DatagramTransport,
                                     public std::enable_shared_from_this<DatagramTransportImpl>,
-                                    private internal::IoWatcher {
+                                    private internal::IoWatcher,
+                                    private internal::LoopResource {
  public:
   DatagramTransportImpl(EventLoop& loop, FileDescriptor fd, std::shared_ptr<DatagramProtocol> protocol,
                         std::optional<SocketAddress> remote)
@@ -270,10 +271,12 @@ class DatagramTransportImpl final : public DatagramTransport,
       if (registered_events_ != 0) loop_.unwatch_io(fd_);
       ::close(fd_);
     }
+    if (tracked_by_loop()) loop_.untrack_resource(this);
   }
 
   void start() {
     self_ = shared_from_this();
+    loop_.track_resource(this);
     try {
       update_interest();
     } catch (...) {
@@ -557,8 +560,24 @@ class DatagramTransportImpl final : public DatagramTransport,
     });
   }
 
+  // The loop is closing with this endpoint still open: close the descriptor
+  // and break the cycle with the protocol, without callbacks (as the stream
+  // transport does).
+  void on_loop_close() noexcept override {
+    std::shared_ptr<DatagramTransportImpl> keep = std::move(self_);
+    closing_ = true;
+    if (lost_count_ == 0) ++lost_count_;
+    queue_.clear();
+    queued_bytes_ = 0;
+    registered_events_ = 0;
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    protocol_.reset();
+  }
+
   void call_connection_lost(std::exception_ptr error) {
     std::shared_ptr<DatagramTransportImpl> keep = std::move(self_);
+    loop_.untrack_resource(this);
     if (protocol_) {
       try {
         protocol_->connection_lost(std::move(error));

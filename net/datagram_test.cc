@@ -766,5 +766,18 @@ AIO_TEST(DatagramSocket, BadArgumentsThrowClearErrors) {
   EXPECT_THROW(closed.local_address(), std::system_error);
 }
 
+// A program that ends with an endpoint open: the loop closes it, and the
+// transport <-> protocol cycle is broken (no descriptor or memory leak).
+TEST(DatagramEndpointLifetime, EndpointsLeftOpenAreClosedWithTheLoop) {
+  const std::size_t descriptors = open_descriptor_count();
+  std::weak_ptr<Recorder> protocol;
+  aio::run([&]() -> Coro<void> {
+    auto endpoint = co_await create_datagram_endpoint(make_echo, local_options("127.0.0.1", 0));
+    protocol = endpoint.protocol;  // the Recorder keeps its transport: a cycle
+  }());
+  EXPECT_EQ(open_descriptor_count(), descriptors);
+  EXPECT_TRUE(protocol.expired());
+}
+
 }  // namespace
 }  // namespace aio
