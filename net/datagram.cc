@@ -450,8 +450,9 @@ class DatagramTransportImpl final : public DatagramTransport,
   // --- readiness -------------------------------------------------------------
   void on_io(std::uint32_t events) override {
     if (fd_ < 0 || registered_events_ == 0) return;  // closed earlier in this poll
-    // Keep this transport alive through the callbacks below, which may close it.
-    const std::shared_ptr<DatagramTransportImpl> keep = self_;
+    // No reference is taken here: closing only schedules connection_lost
+    // (call_soon holds the loop's reference), so the transport outlives the
+    // callbacks below (as in the stream transport).
     if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) && !closing_) read_ready();
     if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && !queue_.empty() && lost_count_ == 0) flush_queue();
   }
