@@ -5,10 +5,20 @@
 // `except Exception` cannot in Python. Catch it by name (`catch (const
 // aio::CancelledError&)`) when you need to clean up, and rethrow it.
 //
-// Every other aio error derives from aio::Error (a std::runtime_error), so one
-// handler can catch "anything aio raised" and generic handlers still see a
-// message that says what went wrong. Other areas extend it (QueueEmpty, ...);
-// OS failures stay std::system_error with the errno.
+// What aio throws, precisely:
+//   * CancelledError (not a std::exception, see above);
+//   * aio::Error and its subclasses for every failure aio itself detects:
+//     TimeoutError, InvalidStateError, ValueError (an argument the call cannot
+//     take), RuntimeError (the runtime used in a way it does not allow: no
+//     running loop, a second reader on a stream, ...), KeyboardInterrupt, and
+//     the areas' own (QueueEmpty, IncompleteReadError, SslError, ...);
+//   * std::system_error, with std::system_category() and the errno, when the
+//     operating system refused a call (connect, bind, spawn, ...); its message
+//     names the call and what it was given ("connect to 127.0.0.1:9: ...");
+//   * std::bad_alloc when memory runs out, and whatever the user's own code
+//     throws, passed through unchanged.
+// Every message says which call failed and why, in aio's words, so a generic
+// `catch (const std::exception& e)` that prints e.what() is enough to act on.
 #ifndef AIO_ASYNC_ERRORS_H_
 #define AIO_ASYNC_ERRORS_H_
 
@@ -51,6 +61,21 @@ class TimeoutError : public Error {
 // An operation that the object's current state does not allow, e.g. result() of
 // a pending Future ("Result is not set.") or set_result() on a finished one.
 class InvalidStateError : public Error {
+ public:
+  using Error::Error;
+};
+
+// An argument the call cannot accept (Python's ValueError): a negative limit,
+// a malformed address, an option that contradicts another.
+class ValueError : public Error {
+ public:
+  using Error::Error;
+};
+
+// The runtime used in a way it does not allow (Python's RuntimeError): no
+// running loop in this thread, run() inside a running loop, two tasks reading
+// one stream at once, a closed loop or transport asked to do work.
+class RuntimeError : public Error {
  public:
   using Error::Error;
 };
