@@ -67,7 +67,7 @@ AIO_TEST(Wait, ATimeoutReturnsWhatIsDoneAndRaisesNothing) {
 }
 
 AIO_TEST(Wait, AnEmptySetIsAValueError) {
-  EXPECT_THROW(co_await wait(std::vector<Task<int>>{}), std::invalid_argument);
+  EXPECT_THROW(co_await wait(std::vector<Task<int>>{}), ValueError);
 }
 
 AIO_TEST(AsCompleted, YieldsInCompletionOrder) {

@@ -38,6 +38,7 @@
 #include "async/future.h"
 #include "async/loop.h"
 #include "async/task.h"
+#include "async/internal/loop_access.h"
 #include "net/dns.h"
 #include "net/internal/socket.h"
 
@@ -268,15 +269,15 @@ class DatagramTransportImpl final : public DatagramTransport,
 
   ~DatagramTransportImpl() override {
     if (fd_ >= 0) {
-      if (registered_events_ != 0) loop_.unwatch_io(fd_);
+      if (registered_events_ != 0) internal::LoopAccess::unwatch_io(loop_, fd_);
       ::close(fd_);
     }
-    if (tracked_by_loop()) loop_.untrack_resource(this);
+    if (tracked_by_loop()) internal::LoopAccess::untrack_resource(loop_, this);
   }
 
   void start() {
     self_ = shared_from_this();
-    loop_.track_resource(this);
+    internal::LoopAccess::track_resource(loop_, this);
     try {
       update_interest();
     } catch (...) {
@@ -513,9 +514,9 @@ class DatagramTransportImpl final : public DatagramTransport,
     if (!queue_.empty() && lost_count_ == 0) wanted |= EPOLLOUT;
     if (wanted == registered_events_) return;
     if (wanted == 0) {
-      loop_.unwatch_io(fd_);
+      internal::LoopAccess::unwatch_io(loop_, fd_);
     } else {
-      loop_.watch_io(fd_, this, wanted, registered_events_ != 0);
+      internal::LoopAccess::watch_io(loop_, fd_, this, wanted, registered_events_ != 0);
     }
     registered_events_ = wanted;
   }
@@ -553,7 +554,7 @@ class DatagramTransportImpl final : public DatagramTransport,
 
   void schedule_connection_lost(std::exception_ptr error) {
     if (fd_ >= 0 && registered_events_ != 0) {
-      loop_.unwatch_io(fd_);
+      internal::LoopAccess::unwatch_io(loop_, fd_);
       registered_events_ = 0;
     }
     loop_.call_soon([self = self_, error = std::move(error)]() mutable {
@@ -578,7 +579,7 @@ class DatagramTransportImpl final : public DatagramTransport,
 
   void call_connection_lost(std::exception_ptr error) {
     std::shared_ptr<DatagramTransportImpl> keep = std::move(self_);
-    loop_.untrack_resource(this);
+    internal::LoopAccess::untrack_resource(loop_, this);
     if (protocol_) {
       try {
         protocol_->connection_lost(std::move(error));
@@ -587,7 +588,7 @@ class DatagramTransportImpl final : public DatagramTransport,
       }
     }
     if (fd_ >= 0) {
-      if (registered_events_ != 0) loop_.unwatch_io(fd_);
+      if (registered_events_ != 0) internal::LoopAccess::unwatch_io(loop_, fd_);
       registered_events_ = 0;
       ::close(fd_);
       fd_ = -1;
@@ -758,12 +759,12 @@ class DatagramSocketState final : private IoWatcher {
       unwatch();
       return;
     }
-    loop.watch_io(fd_.get(), this, wanted, registered_ != 0);
+    internal::LoopAccess::watch_io(loop, fd_.get(), this, wanted, registered_ != 0);
     registered_ = wanted;
     loop_ = &loop;
   }
   void unwatch() noexcept {
-    if (registered_ != 0 && fd_) loop_->unwatch_io(fd_.get());
+    if (registered_ != 0 && fd_) internal::LoopAccess::unwatch_io(*loop_, fd_.get());
     registered_ = 0;
     loop_ = nullptr;
   }

@@ -140,7 +140,7 @@ AIO_TEST(Queue, TaskDoneAndJoin) {
   queue.task_done();
   co_await joiner;
   EXPECT_TRUE(joined);
-  EXPECT_THROW(queue.task_done(), std::invalid_argument);
+  EXPECT_THROW(queue.task_done(), ValueError);
 }
 
 AIO_TEST(Queue, ShutdownLetsGettersDrainThenRaises) {

@@ -1,4 +1,5 @@
 #include "net/internal/stream_transport.h"
+#include "async/internal/loop_access.h"
 
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -44,15 +45,15 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
   ~StreamTransport() override {
     if (server_) server_->detach(this);
     if (fd_ >= 0) {
-      if (registered_) loop_.unwatch_io(fd_);
+      if (registered_) internal::LoopAccess::unwatch_io(loop_, fd_);
       ::close(fd_);
     }
-    if (tracked_by_loop()) loop_.untrack_resource(this);
+    if (tracked_by_loop()) internal::LoopAccess::untrack_resource(loop_, this);
   }
 
   void start(bool call_connection_made) {
     self_ = std::static_pointer_cast<StreamTransport>(shared_from_this());
-    loop_.track_resource(this);
+    internal::LoopAccess::track_resource(loop_, this);
     if (server_) server_->attach(this);
     try {
       update_interest();
@@ -380,10 +381,10 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
     const bool keep_registered = watch_peer_close_ && lost_connection_count_ == 0;
     if (registered_ && wanted == registered_events_) return;
     if (wanted == 0 && !keep_registered) {
-      if (registered_) loop_.unwatch_io(fd_);
+      if (registered_) internal::LoopAccess::unwatch_io(loop_, fd_);
       registered_ = false;
     } else {
-      loop_.watch_io(fd_, this, wanted, registered_);
+      internal::LoopAccess::watch_io(loop_, fd_, this, wanted, registered_);
       registered_ = true;
     }
     registered_events_ = wanted;
@@ -432,7 +433,7 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
     closing_ = true;
     ++lost_connection_count_;
     if (fd_ >= 0 && registered_) {
-      loop_.unwatch_io(fd_);
+      internal::LoopAccess::unwatch_io(loop_, fd_);
       registered_ = false;
       registered_events_ = 0;
     }
@@ -441,7 +442,7 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
 
   void schedule_connection_lost(std::exception_ptr error) {
     if (fd_ >= 0 && registered_) {
-      loop_.unwatch_io(fd_);
+      internal::LoopAccess::unwatch_io(loop_, fd_);
       registered_ = false;
       registered_events_ = 0;
     }
@@ -474,7 +475,7 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
 
   void call_connection_lost(std::exception_ptr error) {
     std::shared_ptr<StreamTransport> keep = std::move(self_);
-    loop_.untrack_resource(this);
+    internal::LoopAccess::untrack_resource(loop_, this);
     if (protocol_) {
       try {
         protocol_->connection_lost(std::move(error));
@@ -483,7 +484,7 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
       }
     }
     if (fd_ >= 0) {
-      if (registered_) loop_.unwatch_io(fd_);
+      if (registered_) internal::LoopAccess::unwatch_io(loop_, fd_);
       registered_ = false;
       registered_events_ = 0;
       ::close(fd_);
