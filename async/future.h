@@ -15,6 +15,8 @@
 // that over:
 //   auto setter = future.threadsafe_setter();
 //   std::thread([setter] { setter.set_result(42); }).detach();
+//
+// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #ifndef AIO_ASYNC_FUTURE_H_
 #define AIO_ASYNC_FUTURE_H_
 

@@ -15,6 +15,8 @@
 //
 // shield(task) protects a task from the cancellation of its awaiter: the
 // awaiter gets CancelledError, the task runs on.
+//
+// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #ifndef AIO_ASYNC_GATHER_H_
 #define AIO_ASYNC_GATHER_H_
 

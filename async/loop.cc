@@ -3,6 +3,8 @@
 //   2. move the timers that are due into the run queue, in deadline order;
 //   3. run the callbacks that are ready now, and only those: anything they
 //      schedule runs in the next iteration, after the next poll.
+//
+// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #include "async/loop.h"
 
 #include "async/internal/coroutine_debug.h"

@@ -1,4 +1,6 @@
 // EventLoop behaviour: asyncio rules 1-9.
+//
+// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #include "async/loop.h"
 #include "async/internal/exceptions.h"
 #include "async/internal/loop_access.h"

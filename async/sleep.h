@@ -72,10 +72,14 @@ class SleepAwaiter final : private TimerNode, private Cancellable {
 
 }  // namespace internal
 
+// What aio::sleep(delay) returns: await it (once). Also a valid argument of
+// create_task, TaskGroup::create_task and timeout().
+using SleepAwaiter = internal::SleepAwaiter;
+
 // Suspends the current task for `delay`. Throws aio::RuntimeError when awaited
 // outside a task, and CancelledError if the task is cancelled meanwhile.
 template <class Rep, class Period>
-internal::SleepAwaiter sleep(std::chrono::duration<Rep, Period> delay) noexcept {
+SleepAwaiter sleep(std::chrono::duration<Rep, Period> delay) noexcept {
   return internal::SleepAwaiter(std::chrono::duration_cast<Duration>(delay));
 }
 

@@ -58,7 +58,15 @@ class TaskState final : public TaskBase {
 
 }  // namespace internal
 
+// Options of create_task. Like every options type of aio (ServeOptions,
+// ConnectOptions, DatagramOptions, SubprocessOptions, ...) it is not an
+// aggregate: GCC 12 miscompiles aggregate temporaries inside co_await
+// expressions (docs/async.md), so options are set on a named variable:
+//   aio::TaskOptions options;
+//   options.eager_start = true;
+//   aio::Task<int> task = aio::create_task(compute(), options);
 struct TaskOptions {
+  TaskOptions() {}
   // "Task-N" when empty.
   std::string name;
   // asyncio 3.12's eager start: the coroutine runs at once, inside create_task,
@@ -157,7 +165,9 @@ Task<T> create_task(EventLoop& loop, Coro<T> coro) {
 
 template <class T>
 Task<T> create_task(EventLoop& loop, Coro<T> coro, std::string name) {
-  return create_task(loop, std::move(coro), TaskOptions{.name = std::move(name)});
+  TaskOptions options;
+  options.name = std::move(name);
+  return create_task(loop, std::move(coro), options);
 }
 
 // create_task on the running loop. Throws aio::RuntimeError outside one.

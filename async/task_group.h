@@ -83,12 +83,24 @@ class TaskGroup {
 
   // Starts `coro` as a child task of the group. Throws aio::RuntimeError
   // ("TaskGroup is finished" / "is shutting down") without running `coro`.
+  // Takes what aio::create_task takes: a Coro with a name or TaskOptions, or
+  // any awaiter (group.create_task(aio::sleep(1s))).
   template <class T>
-  Task<T> create_task(Coro<T> coro, std::string name = {}) {
+  Task<T> create_task(Coro<T> coro, const TaskOptions& options) {
     throw_unless_accepting(coro);
-    Task<T> task = aio::create_task(*loop_, std::move(coro), TaskOptions{.name = std::move(name)});
+    Task<T> task = aio::create_task(*loop_, std::move(coro), options);
     add(internal::HandleAccess::state(task).get());
     return task;
+  }
+  template <class T>
+  Task<T> create_task(Coro<T> coro, std::string name = {}) {
+    TaskOptions options;
+    options.name = std::move(name);
+    return create_task(std::move(coro), options);
+  }
+  template <class Awaiter, class = std::enable_if_t<internal::IsAwaiter<Awaiter>::value>>
+  auto create_task(Awaiter awaiter, std::string name = {}) {
+    return create_task(internal::await_owned(std::move(awaiter)), std::move(name));
   }
 
   // Implementation, used by task_group(): leaving the scope.

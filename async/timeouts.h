@@ -15,6 +15,8 @@
 // returns it. A delay <= 0 expires on the next loop iteration. A body written
 // as `[&](aio::Timeout& t) -> aio::Coro<T>` gets the Timeout, with when(),
 // reschedule() and expired(). wait_for() is built on the same scope.
+//
+// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #ifndef AIO_ASYNC_TIMEOUTS_H_
 #define AIO_ASYNC_TIMEOUTS_H_
 

@@ -1,4 +1,6 @@
 // Queue, LifoQueue, PriorityQueue: asyncio rules 47-51 (test_queues.py).
+//
+// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #include "sync/queue.h"
 
 #include <memory>

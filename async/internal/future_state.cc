@@ -1,3 +1,4 @@
+// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #include "async/internal/future_state.h"
 
 #include <cstdio>

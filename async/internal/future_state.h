@@ -7,6 +7,8 @@
 // intrusive nodes owned by whoever waits (an awaiter inside a coroutine frame, or
 // a heap callback), so registering one allocates nothing, and a waiter that goes
 // away first unlinks itself.
+//
+// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #ifndef AIO_ASYNC_INTERNAL_FUTURE_STATE_H_
 #define AIO_ASYNC_INTERNAL_FUTURE_STATE_H_
 
