@@ -52,6 +52,7 @@ class Condition {
       try {
         co_await parking;
       } catch (...) {
+        if (parking.orphaned()) throw;  // the condition is gone: touch nothing
         error = std::current_exception();
         // Notified, then cancelled: the notification goes to someone else.
         if (parking.woken()) waiters_.wake(1);
@@ -91,7 +92,7 @@ class Condition {
  private:
   std::unique_ptr<Lock> own_lock_;
   Lock* lock_;
-  internal::WaitList waiters_;
+  internal::WaitList waiters_{"Condition"};
 };
 
 }  // namespace aio

@@ -32,6 +32,9 @@ class LockGuard {
   LockGuard& operator=(LockGuard&&) = delete;
   ~LockGuard();
   void release();
+  // Forgets the lock without releasing it (the lock is gone, or was not
+  // reacquired): for aio's own primitives built on Condition.
+  void dismiss() noexcept { lock_ = nullptr; }
 
  private:
   Lock* lock_;
@@ -83,8 +86,9 @@ class Lock {
       try {
         parking_.await_resume();
       } catch (const CancelledError&) {
-        // Lock invariant: if the lock is free, the head waiter must be woken.
-        if (!lock_.locked_) lock_.waiters_.wake_first();
+        // Lock invariant: if the lock is free, the head waiter must be woken
+        // (unless the lock is gone: then it must not be touched).
+        if (!parking_.orphaned() && !lock_.locked_) lock_.waiters_.wake_first();
         throw;
       }
       lock_.locked_ = true;
@@ -106,7 +110,7 @@ class Lock {
   };
 
   bool locked_ = false;
-  internal::WaitList waiters_;
+  internal::WaitList waiters_{"Lock"};
 };
 
 inline LockGuard::~LockGuard() {

@@ -97,6 +97,7 @@ class Semaphore {
       try {
         parking_.await_resume();
       } catch (const CancelledError&) {
+        if (parking_.orphaned()) throw;  // the semaphore is gone: touch nothing
         // Granted a permit (woken) but not about to use it: give it back.
         if (parking_.woken()) ++semaphore_.value_;
         error = std::current_exception();
@@ -123,7 +124,7 @@ class Semaphore {
     }
   };
 
-  internal::WaitList waiters_;
+  internal::WaitList waiters_{"Semaphore"};
 };
 
 // A Semaphore whose release() refuses to go above the initial value.
