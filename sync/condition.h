@@ -41,9 +41,9 @@ class Condition {
   void release() { lock_->release(); }
   bool locked() const noexcept { return lock_->locked(); }
 
-  // Waits for a notification; see the file comment. Throws aio::RuntimeError
-  // if the lock is not held.
-  Coro<void> wait() {
+  // Waits for a notification and gives true (as asyncio's wait()); see the file
+  // comment. Throws aio::RuntimeError if the lock is not held.
+  Coro<bool> wait() {
     if (!lock_->locked()) throw RuntimeError("Condition::wait: cannot wait on un-acquired lock");
     lock_->release();
     std::exception_ptr error;
@@ -68,6 +68,7 @@ class Condition {
       }
     }
     if (error) std::rethrow_exception(error);
+    co_return true;
   }
 
   // Waits until predicate() is true (checked first, then after each wake-up)

@@ -46,9 +46,10 @@ class Lock {
   Lock(const Lock&) = delete;
   Lock& operator=(const Lock&) = delete;
 
-  // Awaitable: acquires the lock, waiting in FIFO order if needed. Completes
-  // without suspending when the lock is free and nobody waits. Throws
-  // CancelledError if cancelled while waiting (the lock is then not held).
+  // Awaitable: acquires the lock, waiting in FIFO order if needed, and gives
+  // true (as asyncio's acquire()). Completes without suspending when the lock
+  // is free and nobody waits. Throws CancelledError if cancelled while waiting
+  // (the lock is then not held).
   auto acquire() { return Acquire(*this); }
   // Awaitable: acquire(), then a LockGuard that releases it.
   auto scoped_acquire() { return ScopedAcquire(*this); }
@@ -81,8 +82,9 @@ class Lock {
       parked_ = true;
       parking_.await_suspend(caller);
     }
-    void await_resume() {
-      if (!parked_) return;
+    // True, as asyncio's acquire() returns.
+    bool await_resume() {
+      if (!parked_) return true;
       try {
         parking_.await_resume();
       } catch (const CancelledError&) {
@@ -92,6 +94,7 @@ class Lock {
         throw;
       }
       lock_.locked_ = true;
+      return true;
     }
 
    protected:

@@ -91,8 +91,9 @@ class Semaphore {
       parked_ = true;
       parking_.await_suspend(caller);
     }
-    void await_resume() {
-      if (!parked_) return;
+    // True, as asyncio's acquire() returns.
+    bool await_resume() {
+      if (!parked_) return true;
       std::exception_ptr error;
       try {
         parking_.await_resume();
@@ -107,6 +108,7 @@ class Semaphore {
         if (!semaphore_.wake_up_next()) break;
       }
       if (error) std::rethrow_exception(error);
+      return true;
     }
 
    protected:
