@@ -75,6 +75,26 @@ class ExceptionGroup : public Error {
   std::vector<std::exception_ptr> exceptions_;
 };
 
+namespace internal {
+// What a task_group body returns: a Coro<T> (a coroutine body), or nothing (a
+// plain function that only creates tasks).
+template <class Result>
+struct TaskGroupBody {
+  static constexpr bool kValid = false;
+  using Value = void;  // so that task_group's static_assert, not overload resolution, says what is wrong
+};
+template <class T>
+struct TaskGroupBody<Coro<T>> {
+  static constexpr bool kValid = true;
+  using Value = T;
+};
+template <>
+struct TaskGroupBody<void> {
+  static constexpr bool kValid = true;
+  using Value = void;
+};
+}  // namespace internal
+
 class TaskGroup {
  public:
   TaskGroup(const TaskGroup&) = delete;
@@ -108,7 +128,8 @@ class TaskGroup {
 
  private:
   template <class Body>
-  friend auto task_group(Body body) -> Coro<typename std::invoke_result_t<Body&, TaskGroup&>::value_type>;
+  friend auto task_group(Body body)
+      -> Coro<typename internal::TaskGroupBody<std::invoke_result_t<Body&, TaskGroup&>>::Value>;
 
   // A child's membership: a waiter on the child and the scheduled callback that
   // runs when it finishes (asyncio's _on_task_done, scheduled like any done
@@ -151,17 +172,34 @@ class TaskGroup {
 };
 
 // Runs `body(group)` as a TaskGroup's scope in the current task and returns its
-// value once every child has finished; see the file comment. Throws
-// aio::RuntimeError outside a task, aio::ExceptionGroup when children (or the
-// body) failed, CancelledError when cancelled from outside.
+// value once every child has finished; see the file comment. The body is
+// either a coroutine returning aio::Coro<T> (it may await), or a plain function
+// returning void that only creates tasks:
+//   co_await aio::task_group([&](aio::TaskGroup& group) { group.create_task(work()); });
+// Throws aio::RuntimeError outside a task, aio::ExceptionGroup when children
+// (or the body) failed, CancelledError when cancelled from outside.
+//
+// A body declared `-> aio::Coro<>` must contain a co_await or co_return to be
+// a coroutine; without one it is an ordinary function that falls off its end
+// (undefined behaviour, which GCC reports with -Wreturn-type: build with
+// -Werror=return-type, as docs/async.md recommends, or drop the `-> aio::Coro<>`).
 template <class Body>
-auto task_group(Body body) -> Coro<typename std::invoke_result_t<Body&, TaskGroup&>::value_type> {
-  using T = typename std::invoke_result_t<Body&, TaskGroup&>::value_type;
+auto task_group(Body body)
+    -> Coro<typename internal::TaskGroupBody<std::invoke_result_t<Body&, TaskGroup&>>::Value> {
+  using Result = std::invoke_result_t<Body&, TaskGroup&>;
+  static_assert(internal::TaskGroupBody<Result>::kValid,
+                "aio::task_group: the body must be a coroutine returning aio::Coro<T> "
+                "(`[&](aio::TaskGroup& group) -> aio::Coro<> { ...; co_return; }`) or a plain "
+                "function returning void (`[&](aio::TaskGroup& group) { group.create_task(...); }`)");
+  using T = typename internal::TaskGroupBody<Result>::Value;
   TaskGroup group;
   std::exception_ptr body_error;
   std::optional<std::conditional_t<std::is_void_v<T>, bool, T>> value;
   try {
-    if constexpr (std::is_void_v<T>) {
+    if constexpr (std::is_void_v<Result>) {
+      body(group);
+      value.emplace(true);
+    } else if constexpr (std::is_void_v<T>) {
       co_await body(group);
       value.emplace(true);
     } else {

@@ -64,6 +64,23 @@ AIO_TEST(TaskGroup, CreateTaskTakesAwaitersAndOptions) {
   EXPECT_EQ(get_running_loop().time() - start, 3s);
 }
 
+// A plain (non-coroutine) body that only creates tasks is a body too; an
+// exception it throws is the body's error.
+AIO_TEST(TaskGroup, APlainFunctionBodyCreatesTasks) {
+  Task<int> a;
+  co_await task_group([&](TaskGroup& group) { a = group.create_task(value_after(1s, 5)); });
+  EXPECT_EQ(a.result(), 5);
+  try {
+    co_await task_group([&](TaskGroup& group) {
+      group.create_task(value_after(1s, 6));
+      throw ValueError("plain body failed");
+    });
+    ADD_FAILURE() << "no ExceptionGroup";
+  } catch (const ExceptionGroup& group) {
+    EXPECT_NE(group.find<ValueError>(), nullptr);
+  }
+}
+
 AIO_TEST(TaskGroup, ReturnsTheBodysValue) {
   int value = co_await task_group([](TaskGroup& group) -> Coro<int> {
     Task<int> child = group.create_task(value_after(1s, 20));
