@@ -14,6 +14,7 @@
 #error "aio needs C++20: compile with -std=c++20 (Bazel: build --cxxopt=-std=c++20 in .bazelrc)"
 #endif
 
+#include "async/catching.h"  // IWYU pragma: export
 #include "async/coro.h"      // IWYU pragma: export
 #include "async/errors.h"    // IWYU pragma: export
 #include "async/executor.h"  // IWYU pragma: export
