@@ -157,6 +157,12 @@ auto timeout_scope_with_object(std::optional<TimePoint> when, Body body)
   scope.leave(std::move(error));
 }
 
+// Awaits a Task or a Future (a copy of the handle lives in this frame).
+template <class Handle>
+Coro<typename Handle::value_type> await_handle(Handle handle) {
+  co_return co_await handle;
+}
+
 inline std::optional<TimePoint> deadline_after(std::optional<Duration> delay) {
   if (!delay) return std::nullopt;
   return get_running_loop().time() + *delay;
@@ -191,6 +197,33 @@ template <class Rep, class Period, class Awaiter, class = std::enable_if_t<inter
 auto timeout(std::chrono::duration<Rep, Period> delay, Awaiter body) {
   return timeout(std::chrono::duration_cast<Duration>(delay), internal::await_owned(std::move(body)));
 }
+// A Task or a Future as the body: awaited under the deadline; on expiry the
+// awaiting is cancelled, which cancels the task or future (asyncio rule 10).
+template <class T>
+Coro<T> timeout(std::optional<Duration> delay, Task<T> task) {
+  return timeout(delay, internal::await_handle(std::move(task)));
+}
+template <class T, class Rep, class Period>
+Coro<T> timeout(std::chrono::duration<Rep, Period> delay, Task<T> task) {
+  return timeout(delay, internal::await_handle(std::move(task)));
+}
+template <class T>
+Coro<T> timeout(std::optional<Duration> delay, Future<T> future) {
+  return timeout(delay, internal::await_handle(std::move(future)));
+}
+template <class T, class Rep, class Period>
+Coro<T> timeout(std::chrono::duration<Rep, Period> delay, Future<T> future) {
+  return timeout(delay, internal::await_handle(std::move(future)));
+}
+template <class T>
+Coro<T> timeout_at(std::optional<TimePoint> when, Task<T> task) {
+  return timeout_at(when, internal::await_handle(std::move(task)));
+}
+template <class T>
+Coro<T> timeout_at(std::optional<TimePoint> when, Future<T> future) {
+  return timeout_at(when, internal::await_handle(std::move(future)));
+}
+
 template <class Awaiter, class = std::enable_if_t<internal::IsAwaiter<Awaiter>::value>>
 auto timeout_at(std::optional<TimePoint> when, Awaiter body) {
   return timeout_at(when, internal::await_owned(std::move(body)));
@@ -216,10 +249,6 @@ auto timeout(std::chrono::duration<Rep, Period> delay, Body body) {
 
 namespace internal {
 
-template <class T>
-Coro<T> await_task(Task<T> task) {
-  co_return co_await task;
-}
 
 template <class T>
 Coro<T> wait_for_coro(Coro<T> coro, std::optional<Duration> delay) {
@@ -230,34 +259,36 @@ Coro<T> wait_for_coro(Coro<T> coro, std::optional<Duration> delay) {
   co_return co_await timeout(delay, std::move(coro));
 }
 
-template <class T>
-Coro<T> wait_for_task(Task<T> task, std::optional<Duration> delay) {
+// wait_for of a Task or a Future (rule 29: with a delay <= 0 one that is
+// already done gives its result; one that is not is cancelled, and awaited).
+template <class Handle>
+Coro<typename Handle::value_type> wait_for_handle(Handle handle, std::optional<Duration> delay) {
   if (delay && *delay <= Duration::zero()) {
-    if (!task.done()) {
-      task.cancel();
+    if (!handle.done()) {
+      handle.cancel();
       // Wait until it has really finished, without raising.
       try {
-        co_await task;
+        co_await handle;
       } catch (...) {
       }
     }
     try {
-      co_return task.result();
+      co_return handle.result();
     } catch (const CancelledError&) {
       throw TimeoutError();
     }
   }
-  co_return co_await timeout(delay, await_task(std::move(task)));
+  co_return co_await timeout(delay, await_handle(std::move(handle)));
 }
 
 }  // namespace internal
 
-// asyncio.wait_for: awaits `coro` (in the current task) or `task` with a
-// timeout; an empty delay waits forever. On timeout the awaitable is cancelled
+// asyncio.wait_for: awaits `coro` (in the current task), a `task` or a
+// `future` with a timeout; an empty delay waits forever. On timeout the awaitable is cancelled
 // and wait_for waits until it has actually finished, then raises TimeoutError
 // (so it can take longer than the delay); a value returned by an awaitable that
-// swallowed the cancellation is returned. With a delay <= 0: a task that is
-// already done gives its result, a coroutine is never started.
+// swallowed the cancellation is returned. With a delay <= 0: a task or future
+// that is already done gives its result, a coroutine is never started.
 template <class T>
 Coro<T> wait_for(Coro<T> coro, std::optional<Duration> delay) {
   return internal::wait_for_coro(std::move(coro), delay);
@@ -268,11 +299,19 @@ Coro<T> wait_for(Coro<T> coro, std::chrono::duration<Rep, Period> delay) {
 }
 template <class T>
 Coro<T> wait_for(Task<T> task, std::optional<Duration> delay) {
-  return internal::wait_for_task(std::move(task), delay);
+  return internal::wait_for_handle(std::move(task), delay);
 }
 template <class T, class Rep, class Period>
 Coro<T> wait_for(Task<T> task, std::chrono::duration<Rep, Period> delay) {
-  return internal::wait_for_task(std::move(task), std::chrono::duration_cast<Duration>(delay));
+  return internal::wait_for_handle(std::move(task), std::chrono::duration_cast<Duration>(delay));
+}
+template <class T>
+Coro<T> wait_for(Future<T> future, std::optional<Duration> delay) {
+  return internal::wait_for_handle(std::move(future), delay);
+}
+template <class T, class Rep, class Period>
+Coro<T> wait_for(Future<T> future, std::chrono::duration<Rep, Period> delay) {
+  return internal::wait_for_handle(std::move(future), std::chrono::duration_cast<Duration>(delay));
 }
 // Any awaiter object (queue.get(), lock.acquire(), ...).
 template <class Awaiter, class Delay, class = std::enable_if_t<internal::IsAwaiter<Awaiter>::value>>

@@ -37,10 +37,12 @@ inline constexpr ReturnWhen FIRST_COMPLETED = ReturnWhen::kFirstCompleted;
 inline constexpr ReturnWhen FIRST_EXCEPTION = ReturnWhen::kFirstException;
 inline constexpr ReturnWhen ALL_COMPLETED = ReturnWhen::kAllCompleted;
 
-template <class T>
+// What wait() returns: the handles it was given, split. `Handle` is Task<T>,
+// or Future<T> for a wait on futures.
+template <class T, class Handle = Task<T>>
 struct WaitResult {
-  std::vector<Task<T>> done;
-  std::vector<Task<T>> pending;
+  std::vector<Handle> done;
+  std::vector<Handle> pending;
 };
 
 namespace internal {
@@ -65,12 +67,28 @@ struct WaitCounter {
 
 }  // namespace internal
 
-// Waits until `when` holds for `tasks`, or `timeout` passes (no timeout when
-// empty), and returns (done, pending). Throws aio::ValueError for an
-// empty `tasks`. FIRST_EXCEPTION behaves as ALL_COMPLETED when nothing fails.
+namespace internal {
+template <class T, class Handle>
+Coro<WaitResult<T, Handle>> wait_handles(std::vector<Handle> tasks, ReturnWhen when, std::optional<Duration> timeout);
+}  // namespace internal
+
+// Waits until `when` holds for `tasks` (or `futures`), or `timeout` passes (no
+// timeout when empty), and returns (done, pending). Throws aio::ValueError for
+// an empty set. FIRST_EXCEPTION behaves as ALL_COMPLETED when nothing fails.
 template <class T>
 Coro<WaitResult<T>> wait(std::vector<Task<T>> tasks, ReturnWhen when = ALL_COMPLETED,
                          std::optional<Duration> timeout = std::nullopt) {
+  return internal::wait_handles<T, Task<T>>(std::move(tasks), when, timeout);
+}
+template <class T>
+Coro<WaitResult<T, Future<T>>> wait(std::vector<Future<T>> futures, ReturnWhen when = ALL_COMPLETED,
+                                    std::optional<Duration> timeout = std::nullopt) {
+  return internal::wait_handles<T, Future<T>>(std::move(futures), when, timeout);
+}
+
+namespace internal {
+template <class T, class Handle>
+Coro<WaitResult<T, Handle>> wait_handles(std::vector<Handle> tasks, ReturnWhen when, std::optional<Duration> timeout) {
   if (tasks.empty()) throw ValueError("aio::wait: the set of Tasks/Futures is empty");
   EventLoop& loop = get_running_loop();
   internal::WaitCounter counter{Future<>(loop), tasks.size(), when};
@@ -86,10 +104,11 @@ Coro<WaitResult<T>> wait(std::vector<Task<T>> tasks, ReturnWhen when = ALL_COMPL
   }
   if (!counter.ready.done()) co_await counter.ready;
   timer.cancel();
-  WaitResult<T> result;
-  for (Task<T>& task : tasks) (task.done() ? result.done : result.pending).push_back(std::move(task));
+  WaitResult<T, Handle> result;
+  for (Handle& task : tasks) (task.done() ? result.done : result.pending).push_back(std::move(task));
   co_return result;
 }
+}  // namespace internal
 
 // Yields tasks in the order they finish (asyncio.as_completed as an async
 // iterator, 3.13). Must be used from the loop's thread; the tasks keep running
