@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <utility>
@@ -161,6 +162,82 @@ class AsCompleted {
   std::optional<TimePoint> deadline_;
   std::optional<Future<>> arrived_;
 };
+
+namespace internal {
+template <class T>
+Coro<T> next_result(std::shared_ptr<AsCompleted<T>> completion) {
+  std::optional<Task<T>> finished = co_await completion->next();
+  if (!finished) throw InvalidStateError("as_completed: every awaitable was already consumed");
+  Task<T> task = std::move(*finished);
+  co_return co_await task;
+}
+}  // namespace internal
+
+// What aio::as_completed returns: both of asyncio's forms.
+//   // for aw in as_completed(tasks): result = await aw
+//   for (aio::Coro<int> next : aio::as_completed(tasks, 5s)) int result = co_await std::move(next);
+//   // async for task in as_completed(tasks)  (3.13)
+//   auto completion = aio::as_completed(tasks);
+//   while (std::optional<aio::Task<int>> task = co_await completion.next()) ...
+// Each awaitable of the plain form gives the next result to arrive (or raises
+// its exception); either form raises TimeoutError once the deadline passes with
+// tasks pending. The tasks keep running if it is dropped early. A cheap
+// copyable handle; loop thread only.
+template <class T>
+class AsCompletion {
+ public:
+  AsCompletion(std::vector<Task<T>> tasks, std::optional<Duration> timeout)
+      : state_(std::make_shared<AsCompleted<T>>(std::move(tasks), timeout)) {}
+
+  // The async-iteration form: the next task to finish, or nothing at the end.
+  Coro<std::optional<Task<T>>> next() { return state_->next(); }
+  std::size_t remaining() const noexcept { return state_->remaining(); }
+
+  // The plain form: as many awaitables as tasks, each giving the next result.
+  class iterator {
+   public:
+    using value_type = Coro<T>;
+    using difference_type = std::ptrdiff_t;
+    iterator() = default;
+    Coro<T> operator*() const { return internal::next_result(state_); }
+    iterator& operator++() {
+      ++index_;
+      return *this;
+    }
+    iterator operator++(int) {
+      iterator before = *this;
+      ++index_;
+      return before;
+    }
+    friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.index_ == b.index_; }
+
+   private:
+    friend class AsCompletion;
+    iterator(std::shared_ptr<AsCompleted<T>> state, std::size_t index) : state_(std::move(state)), index_(index) {}
+    std::shared_ptr<AsCompleted<T>> state_;
+    std::size_t index_ = 0;
+  };
+  iterator begin() const { return iterator(state_, 0); }
+  iterator end() const { return iterator(state_, state_->remaining()); }
+
+ private:
+  std::shared_ptr<AsCompleted<T>> state_;
+};
+
+// asyncio.as_completed(aws, timeout=): tasks (or coroutines, made tasks at the
+// call) in the order they finish, in both of asyncio's forms (AsCompletion).
+// The deadline is `timeout` from now (none when empty).
+template <class T>
+AsCompletion<T> as_completed(std::vector<Task<T>> tasks, std::optional<Duration> timeout = std::nullopt) {
+  return AsCompletion<T>(std::move(tasks), timeout);
+}
+template <class T>
+AsCompletion<T> as_completed(std::vector<Coro<T>> coros, std::optional<Duration> timeout = std::nullopt) {
+  std::vector<Task<T>> tasks;
+  tasks.reserve(coros.size());
+  for (Coro<T>& coro : coros) tasks.push_back(create_task(std::move(coro)));
+  return AsCompletion<T>(std::move(tasks), timeout);
+}
 
 }  // namespace aio
 
