@@ -27,6 +27,7 @@
 #define AIO_ASYNC_TASK_GROUP_H_
 
 #include <exception>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -95,6 +96,26 @@ struct TaskGroupBody<void> {
 };
 }  // namespace internal
 
+// A TaskGroup's state, readable after its scope ended (a REPL or a test keeps
+// the group object, as Python code keeps `tg` after the `async with`): a cheap
+// copyable handle from TaskGroup::view().
+class TaskGroupView {
+ public:
+  // True once the scope ended: create_task is refused ("TaskGroup is finished").
+  bool finished() const noexcept { return record_->finished; }
+  // True once a child failed or the scope was cancelled: new tasks are refused.
+  bool shutting_down() const noexcept { return record_->shutting_down; }
+
+ private:
+  friend class TaskGroup;
+  struct Record {
+    bool finished = false;
+    bool shutting_down = false;
+  };
+  explicit TaskGroupView(std::shared_ptr<Record> record) : record_(std::move(record)) {}
+  std::shared_ptr<Record> record_;
+};
+
 class TaskGroup {
  public:
   TaskGroup(const TaskGroup&) = delete;
@@ -121,6 +142,17 @@ class TaskGroup {
   template <class Awaiter, class = std::enable_if_t<internal::IsAwaiter<Awaiter>::value>>
   auto create_task(Awaiter awaiter, std::string name = {}) {
     return create_task(internal::await_owned(std::move(awaiter)), std::move(name));
+  }
+
+  // Whether the group refuses new tasks (asyncio's "TaskGroup is finished" /
+  // "is shutting down"), now and, through view(), after the scope.
+  bool finished() const noexcept { return exiting_ && member_count_ == 0; }
+  bool shutting_down() const noexcept { return aborting_; }
+  TaskGroupView view() {
+    if (!record_) record_ = std::make_shared<TaskGroupView::Record>();
+    record_->finished = finished();
+    record_->shutting_down = shutting_down();
+    return TaskGroupView(record_);
   }
 
   // Implementation, used by task_group(): leaving the scope.
@@ -168,6 +200,7 @@ class TaskGroup {
   std::vector<std::exception_ptr> errors_;
   bool exiting_ = false;
   bool aborting_ = false;
+  std::shared_ptr<TaskGroupView::Record> record_;  // only once view() was called
   bool parent_cancel_requested_ = false;
 };
 

@@ -81,6 +81,29 @@ AIO_TEST(TaskGroup, APlainFunctionBodyCreatesTasks) {
   }
 }
 
+// The group's state stays readable after the scope (Python keeps `tg`).
+AIO_TEST(TaskGroup, ItsViewOutlivesTheScope) {
+  std::optional<TaskGroupView> view;
+  co_await task_group([&](TaskGroup& group) -> Coro<> {
+    view = group.view();
+    EXPECT_FALSE(view->finished());
+    group.create_task(value_after(1s, 1));
+    co_return;
+  });
+  EXPECT_TRUE(view->finished());
+  EXPECT_FALSE(view->shutting_down());
+  try {
+    co_await task_group([&](TaskGroup& group) -> Coro<> {
+      view = group.view();
+      group.create_task(fail_after(1s, "child failed"));
+      co_await sleep(10s);
+    });
+  } catch (const ExceptionGroup&) {
+  }
+  EXPECT_TRUE(view->finished());
+  EXPECT_TRUE(view->shutting_down());
+}
+
 AIO_TEST(TaskGroup, ReturnsTheBodysValue) {
   int value = co_await task_group([](TaskGroup& group) -> Coro<int> {
     Task<int> child = group.create_task(value_after(1s, 20));

@@ -21,6 +21,7 @@
 #define AIO_ASYNC_TIMEOUTS_H_
 
 #include <exception>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <type_traits>
@@ -37,9 +38,28 @@
 
 namespace aio {
 
+// What a Timeout's when() and expired() said when its scope ended, readable
+// after the scope as asyncio's Timeout object is (`cm.expired()` after the
+// `async with`): a cheap copyable handle from Timeout::view(), live while the
+// scope runs and frozen after it.
+class TimeoutView {
+ public:
+  std::optional<TimePoint> when() const noexcept { return record_->when; }
+  bool expired() const noexcept { return record_->expired; }
+
+ private:
+  friend class Timeout;
+  struct Record {
+    std::optional<TimePoint> when;
+    bool expired = false;
+  };
+  explicit TimeoutView(std::shared_ptr<Record> record) : record_(std::move(record)) {}
+  std::shared_ptr<Record> record_;
+};
+
 // The scope of one timeout (asyncio.Timeout): what the body of
 // timeout(delay, [](aio::Timeout& t) -> aio::Coro<T> {...}) receives. It lives
-// exactly as long as the scope.
+// exactly as long as the scope; view() outlives it.
 class Timeout {
  public:
   Timeout(const Timeout&) = delete;
@@ -60,9 +80,17 @@ class Timeout {
       timer_.deadline = *when;
       internal::LoopAccess::add_timer(*loop_, &timer_);
     }
+    if (record_) update_record();
   }
   // True once the deadline passed (whatever the body did about it).
   bool expired() const noexcept { return state_ == State::kExpiring || state_ == State::kExpired; }
+  // when() and expired(), readable after the scope ends (see TimeoutView).
+  // The first call allocates the record; a timeout never viewed costs nothing.
+  TimeoutView view() {
+    if (!record_) record_ = std::make_shared<TimeoutView::Record>();
+    update_record();
+    return TimeoutView(record_);
+  }
 
   // --- used by timeout_at() -----------------------------------------------------
   explicit Timeout(std::optional<TimePoint> when)
@@ -80,11 +108,13 @@ class Timeout {
       state_ = State::kExpired;
       task_->uncancel();
     }
+    if (record_) update_record();
   }
   // Leaving with `error`: throws TimeoutError if it is the cancellation this
   // timeout caused (asyncio's __aexit__), otherwise rethrows `error`.
   [[noreturn]] void leave(std::exception_ptr error) {
     internal::LoopAccess::remove_timer(*loop_, &timer_);
+    if (record_) record_->expired = expired();
     if (state_ == State::kExpiring) {
       state_ = State::kExpired;
       if (task_->uncancel() <= cancelling_at_entry_ && internal::is_cancelled_error(error)) throw TimeoutError();
@@ -100,7 +130,12 @@ class Timeout {
   static void expire(internal::TimerNode* node) {
     Timeout* self = static_cast<Timer*>(node)->owner;
     self->state_ = State::kExpiring;
+    if (self->record_) self->record_->expired = true;
     self->task_->cancel({});
+  }
+  void update_record() noexcept {
+    record_->when = when_;
+    record_->expired = expired();
   }
 
   internal::TaskBase* task_;
@@ -109,6 +144,7 @@ class Timeout {
   std::optional<TimePoint> when_;
   Timer timer_;
   State state_ = State::kEntered;
+  std::shared_ptr<TimeoutView::Record> record_;  // only once view() was called
 };
 
 namespace internal {
