@@ -203,14 +203,14 @@ class AnyTask {
   }
   ~AnyTask() { task_->drop_task_reference(); }
 
-  const std::string& get_name() const { return task_->name(); }
-  void set_name(std::string name) { task_->set_name(std::move(name)); }
+  const std::string& get_name() const { return task_->task_name(); }
+  void set_name(std::string name) { task_->set_task_name(std::move(name)); }
   bool done() const noexcept { return task_->task_done(); }
   bool cancelled() const noexcept { return task_->task_cancelled(); }
   // asyncio's Task.cancel / cancelling / uncancel (docs/design/cancellation.md).
-  bool cancel(std::string message = {}) { return task_->cancel(std::move(message)); }
-  int cancelling() const noexcept { return task_->cancelling(); }
-  int uncancel() noexcept { return task_->uncancel(); }
+  bool cancel(std::string message = {}) { return task_->cancel_task(std::move(message)); }
+  int cancelling() const noexcept { return task_->task_cancelling(); }
+  int uncancel() noexcept { return task_->uncancel_task(); }
   // Null when the task succeeded, its exception when it failed; throws
   // CancelledError if it was cancelled and InvalidStateError while it runs.
   std::exception_ptr exception() const { return task_->task_exception(); }

@@ -49,12 +49,12 @@ class TimeoutView {
 
  private:
   friend class Timeout;
-  struct Record {
+  struct Record final : internal::RefCounted {
     std::optional<TimePoint> when;
     bool expired = false;
   };
-  explicit TimeoutView(std::shared_ptr<Record> record) : record_(std::move(record)) {}
-  std::shared_ptr<Record> record_;
+  explicit TimeoutView(Record* record) : record_(record) {}
+  internal::Ref<Record> record_;
 };
 
 // The scope of one timeout (asyncio.Timeout): what the body of
@@ -64,7 +64,10 @@ class Timeout {
  public:
   Timeout(const Timeout&) = delete;
   Timeout& operator=(const Timeout&) = delete;
-  ~Timeout() { internal::LoopAccess::remove_timer(*loop_, &timer_); }
+  ~Timeout() {
+    internal::LoopAccess::remove_timer(*loop_, &timer_);
+    if (record_ != nullptr) [[unlikely]] record_->release_ref();
+  }
 
   // The deadline on the loop's clock; empty for "no deadline".
   std::optional<TimePoint> when() const noexcept { return when_; }
@@ -80,14 +83,17 @@ class Timeout {
       timer_.deadline = *when;
       internal::LoopAccess::add_timer(*loop_, &timer_);
     }
-    if (record_) update_record();
+    if (record_ != nullptr) [[unlikely]] update_record();
   }
   // True once the deadline passed (whatever the body did about it).
   bool expired() const noexcept { return state_ == State::kExpiring || state_ == State::kExpired; }
   // when() and expired(), readable after the scope ends (see TimeoutView).
   // The first call allocates the record; a timeout never viewed costs nothing.
   TimeoutView view() {
-    if (!record_) record_ = std::make_shared<TimeoutView::Record>();
+    if (record_ == nullptr) {
+      record_ = new TimeoutView::Record;
+      record_->add_ref();  // this scope's reference, dropped by ~Timeout
+    }
     update_record();
     return TimeoutView(record_);
   }
@@ -108,13 +114,13 @@ class Timeout {
       state_ = State::kExpired;
       task_->uncancel();
     }
-    if (record_) update_record();
+    if (record_ != nullptr) [[unlikely]] update_record();
   }
   // Leaving with `error`: throws TimeoutError if it is the cancellation this
   // timeout caused (asyncio's __aexit__), otherwise rethrows `error`.
   [[noreturn]] void leave(std::exception_ptr error) {
     internal::LoopAccess::remove_timer(*loop_, &timer_);
-    if (record_) record_->expired = expired();
+    if (record_ != nullptr) [[unlikely]] record_->expired = expired();
     if (state_ == State::kExpiring) {
       state_ = State::kExpired;
       if (task_->uncancel() <= cancelling_at_entry_ && internal::is_cancelled_error(error)) throw TimeoutError();
@@ -130,7 +136,7 @@ class Timeout {
   static void expire(internal::TimerNode* node) {
     Timeout* self = static_cast<Timer*>(node)->owner;
     self->state_ = State::kExpiring;
-    if (self->record_) self->record_->expired = true;
+    if (self->record_ != nullptr) self->record_->expired = true;
     self->task_->cancel({});
   }
   void update_record() noexcept {
@@ -144,7 +150,7 @@ class Timeout {
   std::optional<TimePoint> when_;
   Timer timer_;
   State state_ = State::kEntered;
-  std::shared_ptr<TimeoutView::Record> record_;  // only once view() was called
+  TimeoutView::Record* record_ = nullptr;  // only once view() was called (holds a reference)
 };
 
 namespace internal {

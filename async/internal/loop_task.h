@@ -35,14 +35,16 @@ class LoopTask : public ReadyNode {
   virtual void add_task_reference() noexcept = 0;
   virtual void drop_task_reference() noexcept = 0;
 
-  // AnyTask's operations: asyncio's Task interface, untyped.
-  virtual const std::string& name() const = 0;
-  virtual void set_name(std::string name) = 0;
+  // AnyTask's operations: asyncio's Task interface, untyped. Named apart from
+  // TaskBase's own (non-virtual, inlined) name(), cancelling(), uncancel(), so
+  // that the hot paths of timeouts and task groups pay no virtual call.
+  virtual const std::string& task_name() const = 0;
+  virtual void set_task_name(std::string name) = 0;
   virtual bool task_done() const noexcept = 0;
   virtual bool task_cancelled() const noexcept = 0;
-  virtual bool cancel(std::string message) = 0;
-  virtual int cancelling() const noexcept = 0;
-  virtual int uncancel() noexcept = 0;
+  virtual bool cancel_task(std::string message) = 0;
+  virtual int task_cancelling() const noexcept = 0;
+  virtual int uncancel_task() noexcept = 0;
   // The exception the task ended with (null on success); throws
   // CancelledError if it was cancelled and InvalidStateError while pending.
   virtual std::exception_ptr task_exception() = 0;

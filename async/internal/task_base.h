@@ -68,12 +68,12 @@ class TaskBase : public FutureStateBase, public LoopTask {
 
   // asyncio Task.cancel: see the file comment.
   bool cancel(std::string message) override;
-  int cancelling() const noexcept override { return cancel_requests_; }
-  int uncancel() noexcept override;
+  int cancelling() const noexcept { return cancel_requests_; }
+  int uncancel() noexcept;
 
   // "Task-N" unless set: formatted on first use, so unnamed tasks cost no string.
-  const std::string& name() const override;
-  void set_name(std::string name) override { labels().name = std::move(name); }
+  const std::string& name() const;
+  void set_name(std::string name) { labels().name = std::move(name); }
   // The message of the cancellation being delivered (empty if none was given).
   const std::string& cancel_message() const noexcept;
   std::string describe() const override { return "Task '" + name() + "'"; }
@@ -81,6 +81,11 @@ class TaskBase : public FutureStateBase, public LoopTask {
   // LoopTask, for AnyTask and the loop.
   void add_task_reference() noexcept override { add_ref(); }
   void drop_task_reference() noexcept override { release_ref(); }
+  const std::string& task_name() const override { return name(); }
+  void set_task_name(std::string name) override { set_name(std::move(name)); }
+  bool cancel_task(std::string message) override { return cancel(std::move(message)); }
+  int task_cancelling() const noexcept override { return cancelling(); }
+  int uncancel_task() noexcept override { return uncancel(); }
   bool task_done() const noexcept override { return done(); }
   bool task_cancelled() const noexcept override { return cancelled(); }
   std::exception_ptr task_exception() override { return exception(); }
