@@ -224,8 +224,9 @@ EventLoop::~EventLoop() {
   // remove readers or unlink waiters: the loop must still be intact for that.
   while (first_task_ != nullptr) {
     internal::LoopTask* task = first_task_;
-    AnyTask keep(task);  // unregistering drops the loop's reference
+    AnyTask keep(task);
     unregister_task(task);
+    task->drop_task_reference();  // the loop's reference (see LoopAccess::register_task)
     call_exception_handler({.message = "Task was destroyed but it is pending!",
                             .task = keep,
                             .future = task->describe()});
@@ -690,8 +691,7 @@ std::vector<AnyTask> EventLoop::all_tasks() const {
   return tasks;
 }
 
-void EventLoop::register_task(internal::LoopTask* task) noexcept {
-  task->add_task_reference();  // the loop owns every pending task (no weak-reference footgun)
+void EventLoop::register_task(internal::LoopTask* task) noexcept {  // the loop owns every pending task (no weak-reference footgun)
   task->previous_task = nullptr;
   task->next_task = first_task_;
   if (first_task_) first_task_->previous_task = task;
@@ -706,7 +706,6 @@ void EventLoop::unregister_task(internal::LoopTask* task) noexcept {
   }
   if (task->next_task) task->next_task->previous_task = task->previous_task;
   task->previous_task = task->next_task = nullptr;
-  task->drop_task_reference();
 }
 
 std::uint64_t EventLoop::next_task_number() noexcept {

@@ -147,6 +147,7 @@ Task<T> create_task(EventLoop& loop, Coro<T> coro, const TaskOptions& options) {
   if (!coro.valid()) throw InvalidStateError("create_task: the Coro is empty (already awaited or moved)");
   internal::Ref<internal::TaskState<T>> state(
       new internal::TaskState<T>(loop, coro.release(), options.name, internal::LoopAccess::next_task_number()));
+  state->add_ref();  // the loop's reference, dropped when the task completes
   internal::LoopAccess::register_task(loop, state.get());
   if (options.eager_start) {
     state->step_eagerly();

@@ -35,7 +35,10 @@ class LoopAccess {
   // The task whose step is running, or null between steps.
   static LoopTask* current_task(const EventLoop& loop) noexcept { return loop.current_task_; }
   static void set_current_task(EventLoop& loop, LoopTask* task) noexcept { loop.current_task_ = task; }
-  // The loop holds a reference to each pending task until it finishes.
+  // The loop owns each pending task: the caller gives it one reference with
+  // register_task and takes it back after unregister_task (TaskBase does both
+  // without a virtual call; the loop drops it itself only when it is destroyed
+  // with the task still pending).
   static void register_task(EventLoop& loop, LoopTask* task) noexcept { loop.register_task(task); }
   static void unregister_task(EventLoop& loop, LoopTask* task) noexcept { loop.unregister_task(task); }
   // Task-N numbering, unique in the process (see loop.cc).

@@ -96,6 +96,7 @@ void TaskBase::step() {
       destroy_coroutine();
       finish_cancelled(std::make_exception_ptr(CancelledError(cancel_message())));
       LoopAccess::unregister_task(loop(), this);
+      release_ref();  // the loop's reference; `keep` holds this alive
       return;
     }
     resume_point_ = root_;
@@ -129,6 +130,7 @@ void TaskBase::complete() {
     finish();
   }
   LoopAccess::unregister_task(loop(), this);
+  release_ref();  // the loop's reference; step()'s `keep` holds this alive
 }
 
 }  // namespace aio::internal

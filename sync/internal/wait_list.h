@@ -54,6 +54,8 @@ class WaitList {
 
  private:
   friend class Parking;
+  // The destructor's slow path (see the file comment), kept out of line.
+  [[gnu::cold, gnu::noinline]] void orphan_waiters() noexcept;
   void push_back(Parking* node) noexcept;
   void remove(Parking* node) noexcept;
 
@@ -84,9 +86,7 @@ class Parking final : private Cancellable {
   void await_resume() {
     if (linked_) list_->remove(this);
     if (state_ == State::kCancelled) throw CancelledError(task_->cancel_message());
-    if (orphaned()) {
-      throw RuntimeError(std::string(orphaned_by_) + " was destroyed while a task waited on it");
-    }
+    if (orphaned()) [[unlikely]] throw_orphaned(orphaned_by_);
     task_->throw_if_cancel_requested();
   }
 
@@ -109,6 +109,12 @@ class Parking final : private Cancellable {
  private:
   friend class WaitList;
   enum class State { kWaiting, kWoken, kCancelled };
+
+  // Out of line and cold: the error's text must not weigh on the inlined
+  // fast path of every acquire, get and wait.
+  [[noreturn, gnu::cold, gnu::noinline]] static void throw_orphaned(const char* owner) {
+    throw RuntimeError(std::string(owner) + " was destroyed while a task waited on it");
+  }
 
   bool cancel_wait(const std::string& message) override {
     if (linked_) list_->remove(this);
@@ -171,20 +177,7 @@ inline void WaitList::remove(Parking* node) noexcept {
 }
 
 inline WaitList::~WaitList() {
-  std::size_t waiting = 0;
-  EventLoop* loop = nullptr;
-  for (Parking* node = first_; node != nullptr; node = node->next_) {
-    node->linked_ = false;
-    node->list_ = nullptr;
-    node->orphaned_by_ = owner_;
-    if (node->state_ == Parking::State::kWaiting) ++waiting;
-    if (loop == nullptr && node->task_ != nullptr) loop = node->task_->loop_if_alive();
-  }
-  if (waiting > 0 && loop != nullptr && loop->get_debug() && !loop->is_closed()) {
-    loop->call_exception_handler(
-        {.message = std::string(owner_) + " destroyed while " + std::to_string(waiting) +
-                    (waiting == 1 ? " task waits on it" : " tasks wait on it")});
-  }
+  if (first_ != nullptr) [[unlikely]] orphan_waiters();
 }
 
 inline bool WaitList::wake_first() noexcept {
