@@ -1,6 +1,7 @@
 // Futures (and tasks) everywhere an awaitable goes: wait_for, timeout, gather,
 // wait and shield take a Future as asyncio's do (test_tasks.py's
 // test_wait_for_*, test_gather_*, test_shield_* with futures), on virtual time.
+// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #include <string>
 #include <tuple>
 #include <vector>
