@@ -121,6 +121,15 @@ class Task {
   // The shared state, for aio's own machinery.
   friend bool operator==(const Task& a, const Task& b) noexcept { return a.state_ == b.state_; }
 
+  // The typed handle of an untyped one (current_task(), all_tasks()), for a
+  // caller that knows what the task returns. Throws aio::InvalidStateError if
+  // the task's result is not a T.
+  static Task from(const AnyTask& task) {
+    auto* typed = dynamic_cast<internal::TaskState<T>*>(internal::TaskBase::of(task));
+    if (typed == nullptr) throw InvalidStateError("Task::from: " + task.get_name() + " does not return this type");
+    return Task(internal::Ref<internal::TaskState<T>>(typed));
+  }
+
  private:
   template <class U>
   friend Task<U> create_task(EventLoop& loop, Coro<U> coro, const TaskOptions& options);

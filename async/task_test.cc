@@ -4,6 +4,8 @@
 // Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #include "async/task.h"
 
+#include <algorithm>
+
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -560,6 +562,30 @@ AIO_TEST(CurrentTask, NamesTheRunningTaskAndAllTasksListsPendingOnes) {
   std::vector<AnyTask> left = all_tasks();
   EXPECT_EQ(left.size(), 1u);
   EXPECT_TRUE(me.has_value() && left.size() == 1 && left[0] == *me);
+}
+
+// current_task() has the whole Task interface untyped, and Task<T>::from gives
+// the typed handle to a caller that knows the type.
+AIO_TEST(CurrentTask, IsAFullHandleAndConvertsToTheTypedOne) {
+  Task<int> task = create_task(invoke([]() -> Coro<int> {
+    AnyTask me = *current_task();
+    me.set_name("worker");
+    me.cancel();
+    EXPECT_EQ(me.cancelling(), 1);
+    EXPECT_EQ(me.uncancel(), 0);  // handled: the task goes on
+    co_await sleep(1s);
+    co_return 6;
+  }));
+  co_await sleep(0s);
+  EXPECT_EQ(task.get_name(), "worker");
+  std::vector<AnyTask> tasks = all_tasks();
+  auto found = std::find(tasks.begin(), tasks.end(), AnyTask(task));
+  EXPECT_TRUE(found != tasks.end());
+  Task<int> typed = Task<int>::from(AnyTask(task));
+  EXPECT_TRUE(typed == task);
+  EXPECT_THROW(Task<std::string>::from(AnyTask(task)), InvalidStateError);
+  EXPECT_EQ(co_await typed, 6);
+  EXPECT_EQ(AnyTask(task).exception(), nullptr);
 }
 
 TEST(CurrentTask, IsEmptyOutsideATask) { EXPECT_FALSE(current_task().has_value()); }
