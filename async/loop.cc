@@ -380,8 +380,21 @@ void EventLoop::run_once() {
       // peer on this loop without queueing anything: time may jump only once a
       // poll finds nothing at all.
       int dispatched = poll_io(0);
-      if (dispatched == 0 && ready_.empty() && !timers_.empty() && timers_.top()->deadline > virtual_now_ &&
-          !mailbox_->has_mail()) {
+      const bool idle = dispatched == 0 && ready_.empty() && !mailbox_->has_mail();
+      if (idle && real_time_holds_ > 0) {
+        // Something outside this process will complete in real time (a child
+        // process exiting): jumping would fire a guarding timeout at once. Wait
+        // for real, up to the next deadline, and let virtual time advance by
+        // what passed.
+        const int wait = timers_.empty() ? -1 : milliseconds_until(timers_.top()->deadline - virtual_now_);
+        const TimePoint before = Clock::now();
+        poll_io(wait);
+        virtual_now_ += Clock::now() - before;
+        if (!timers_.empty() && ready_.empty() && timers_.top()->deadline > virtual_now_ && wait >= 0 &&
+            Clock::now() - before >= std::chrono::milliseconds(wait)) {
+          virtual_now_ = timers_.top()->deadline;  // waited it out (ms rounding)
+        }
+      } else if (idle && !timers_.empty() && timers_.top()->deadline > virtual_now_) {
         virtual_now_ = timers_.top()->deadline;  // nothing to do until then: jump
       } else if (ready_.empty() && timers_.empty() && timeout == -1) {
         poll_io(-1);  // only I/O or another thread can wake us

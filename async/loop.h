@@ -422,6 +422,10 @@ class EventLoop {
   internal::LoopTask* current_task_ = nullptr;
   internal::LoopTask* first_task_ = nullptr;  // pending tasks, owned by the loop
   TimePoint virtual_now_{};
+  // Things that complete in real time whatever the clock says (child processes
+  // being watched): while any is held, the test loop waits for real instead of
+  // jumping (see run_once and LoopAccess::hold_real_time).
+  int real_time_holds_ = 0;
   internal::Ref<internal::LoopAnchor> anchor_;
   ExceptionHandler exception_handler_;
 

@@ -3,8 +3,14 @@
 // On a virtual-time loop, time() starts at zero and, whenever nothing is ready to
 // run, jumps straight to the next timer's deadline, so a test of `timeout(10s)`
 // finishes in microseconds and never depends on the machine's speed. I/O still
-// works (the loop polls without blocking first), but time may jump while a
-// socket waits, so tests that mix sockets and deadlines must expect that.
+// works: the loop polls without blocking first, and time does not jump in an
+// iteration whose poll found readiness (a protocol on this loop may be
+// answering another). Time may still jump while a socket waits for a peer in
+// another process, so such tests must expect that. While a child process is
+// watched (subprocess/), the clock does not jump at all: the loop waits for the
+// child in real time, up to the next deadline, and virtual time advances by the
+// real time that passed, so `wait_for(process.wait(), 10s)` waits for the real
+// exit instead of timing out at once.
 //
 // Inside an AIO_TEST body use EXPECT_* (ASSERT_* returns, which a coroutine
 // cannot; write `if (!ok) co_return;` instead).

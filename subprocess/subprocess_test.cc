@@ -25,9 +25,11 @@
 
 #include "async/gather.h"
 #include "async/run.h"
+#include "async/sleep.h"
 #include "async/task.h"
 #include "async/task_group.h"
 #include "async/testing.h"
+#include "async/timeouts.h"
 #include "gtest/gtest.h"
 #include "subprocess/internal/reaper.h"
 #include "subprocess/internal/subprocess_testing.h"
@@ -46,6 +48,31 @@ using testing::with_streams;
 
 // A child that never exits by itself (until killed or its stdin closes).
 constexpr const char* kSleepForever = "exec sleep 1000";
+
+// The test loop's clock does not jump past a child that is still exiting: a
+// guarding wait_for around proc.wait() waits for the real exit (virtual time
+// then advances by the real time that passed), and a child that outlives the
+// guard times out after the guard's delay, in real time.
+AIO_TEST(Process, VirtualTimeWaitsForARealChild) {
+  using namespace std::chrono_literals;
+  EventLoop& loop = get_running_loop();
+  const TimePoint start = loop.time();
+  Process quick = co_await create_subprocess_shell("sleep 0.2");
+  EXPECT_EQ(co_await wait_for(quick.wait(), 10s), 0);
+  const Duration waited = loop.time() - start;
+  EXPECT_GE(waited, 150ms);
+  EXPECT_LT(waited, 10s);
+
+  Process slow = co_await create_subprocess_shell(kSleepForever);
+  EXPECT_THROW(co_await wait_for(slow.wait(), 100ms), TimeoutError);
+  slow.kill();
+  EXPECT_EQ(co_await slow.wait(), -SIGKILL);
+
+  // With no child watched, the clock jumps again.
+  const TimePoint before_sleep = loop.time();
+  co_await sleep(1h);
+  EXPECT_EQ(loop.time() - before_sleep, 1h);
+}
 
 // Mirrors test_stdin_stdout: write, close stdin, read stdout.
 AIO_TEST(Process, StdinAndStdoutAsStreams) {

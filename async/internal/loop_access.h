@@ -63,6 +63,13 @@ class LoopAccess {
     loop.untrack_resource(resource);
   }
 
+  // Something outside the process that completes in real time (a child
+  // process's exit, watched through its pidfd): while held, a virtual-time loop
+  // waits for it in real time, up to its next deadline, instead of jumping
+  // (async/testing.h). Balanced: hold once, release once.
+  static void hold_real_time(EventLoop& loop) noexcept { ++loop.real_time_holds_; }
+  static void release_real_time(EventLoop& loop) noexcept { --loop.real_time_holds_; }
+
   // --- another event system on the same thread (async/asio.h) --------------
   static ExternalPoller* external_poller(const EventLoop& loop) noexcept { return loop.external_poller(); }
   static void set_external_poller(EventLoop& loop, std::unique_ptr<ExternalPoller> poller) {

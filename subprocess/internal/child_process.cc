@@ -36,6 +36,8 @@ void ChildProcess::start_watching() {
     return;
   }
   internal::LoopAccess::watch_io(*loop_, pidfd_.get(), this, EPOLLIN, /*registered=*/false);
+  // The exit comes in real time: a test loop must not jump its clock past it.
+  internal::LoopAccess::hold_real_time(*loop_);
   watching_ = true;
 }
 
@@ -44,7 +46,10 @@ bool ChildProcess::loop_open() const noexcept { return anchor_->loop != nullptr 
 void ChildProcess::stop_watching() noexcept {
   // A closed loop has closed its epoll descriptor (its number may be reused
   // by now): nothing to remove.
-  if (watching_ && loop_open()) internal::LoopAccess::unwatch_io(*loop_, pidfd_.get());
+  if (watching_ && loop_open()) {
+    internal::LoopAccess::unwatch_io(*loop_, pidfd_.get());
+    internal::LoopAccess::release_real_time(*loop_);
+  }
   watching_ = false;
 }
 
