@@ -1,0 +1,42 @@
+# Sphinx configuration of aio's documentation site (built by //docs:site, see
+# docs/site.bzl and docs/tools/build_site.py). Pages are MyST Markdown; the API
+# reference comes from the public headers through Doxygen XML and Breathe.
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "tools"))
+
+project = "aio"
+author = "the aio authors"
+copyright = "the aio authors, Apache License 2.0"
+
+extensions = [
+    "myst_parser",
+    "breathe",
+    "aio_sphinx",  # docs/tools/aio_sphinx.py: no inline C++ blocks in pages
+]
+
+source_suffix = {".md": "markdown"}
+root_doc = "index"
+exclude_patterns = ["examples/**", "tools/**", "serve/**", "browser/**", "README.md"]
+
+# `[text](page.md#a-heading)` links resolve to headings down to level 3.
+myst_heading_anchors = 3
+
+primary_domain = "cpp"
+highlight_language = "none"
+
+breathe_projects = {"aio": os.environ.get("AIO_DOXYGEN_XML", "")}
+breathe_default_project = "aio"
+breathe_default_members = ("members", "undoc-members")
+breathe_show_include = True
+
+html_theme = "furo"
+html_title = "aio"
+html_short_title = "aio"
+html_copy_source = False
+html_show_sourcelink = False
+html_last_updated_fmt = None
+html_theme_options = {
+    "navigation_with_keys": True,
+}
