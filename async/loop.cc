@@ -376,8 +376,11 @@ void EventLoop::run_once() {
       timeout = milliseconds_until(timers_.top()->deadline - time());
     }
     if (options_.virtual_time) {
-      poll_io(0);
-      if (ready_.empty() && !timers_.empty() && timers_.top()->deadline > virtual_now_ &&
+      // A transport's protocol runs inside the poll and may have answered a
+      // peer on this loop without queueing anything: time may jump only once a
+      // poll finds nothing at all.
+      int dispatched = poll_io(0);
+      if (dispatched == 0 && ready_.empty() && !timers_.empty() && timers_.top()->deadline > virtual_now_ &&
           !mailbox_->has_mail()) {
         virtual_now_ = timers_.top()->deadline;  // nothing to do until then: jump
       } else if (ready_.empty() && timers_.empty() && timeout == -1) {
@@ -447,7 +450,7 @@ void EventLoop::set_external_poller(std::unique_ptr<internal::ExternalPoller> po
   external_poller_ = std::move(poller);
 }
 
-void EventLoop::poll_io(int timeout_milliseconds) {
+int EventLoop::poll_io(int timeout_milliseconds) {
   constexpr int kMaxEvents = 128;  // more wait for the next poll, in order
   epoll_event events[kMaxEvents];
   if (external_poller_) {
@@ -458,7 +461,7 @@ void EventLoop::poll_io(int timeout_milliseconds) {
   }
   int count = epoll_wait(epoll_fd_, events, kMaxEvents, timeout_milliseconds);
   if (count < 0) {
-    if (errno == EINTR) return;
+    if (errno == EINTR) return 0;
     throw std::system_error(errno, std::generic_category(), "epoll_wait");
   }
   dispatching_events_ = events;
@@ -477,6 +480,7 @@ void EventLoop::poll_io(int timeout_milliseconds) {
   dispatch_count_ = 0;
   retired_watches_.clear();
   take_threadsafe_callbacks();
+  return count;
 }
 
 void EventLoop::take_threadsafe_callbacks() {

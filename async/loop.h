@@ -378,7 +378,8 @@ class EventLoop {
   void run_once();
   // The batch loop with debug timing and/or shuffling; run_once's slow path.
   void run_batch_checked(std::size_t count);
-  void poll_io(int timeout_milliseconds);
+  // Returns how many readiness events it dispatched.
+  int poll_io(int timeout_milliseconds);
   void take_threadsafe_callbacks();
   void update_watch(int fd, Watch& watch);
   bool remove_watch(int fd, bool reader);
