@@ -18,7 +18,7 @@ extensions = [
 
 source_suffix = {".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["examples/**", "tools/**", "serve/**", "browser/**", "README.md"]
+exclude_patterns = ["examples/**", "tools/**", "README.md"]
 
 # `[text](page.md#a-heading)` links resolve to headings down to level 3.
 myst_heading_anchors = 3

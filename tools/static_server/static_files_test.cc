@@ -2,7 +2,7 @@
 // without HTTP: traversal attempts, symlinks out of the root, directories,
 // conditional requests, types and dates. Each test checks that it leaves as
 // many descriptors open as it found.
-#include "docs/serve/static_files.h"
+#include "tools/static_server/static_files.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -72,6 +72,7 @@ TEST_F(StaticFilesTest, ServesAFileWithItsTypeAndDate) {
   Answer answer = files.answer("GET", "/style.css", "");
   EXPECT_EQ(answer.status, 200);
   EXPECT_EQ(answer.body, "body{}");
+  EXPECT_EQ(answer.content_length, 6);
   EXPECT_EQ(answer.content_type, "text/css; charset=utf-8");
   struct stat status;
   ASSERT_EQ(::stat((root_ + "/style.css").c_str(), &status), 0);
@@ -83,7 +84,8 @@ TEST_F(StaticFilesTest, HeadHasTheLengthButReadsNothing) {
   StaticFiles files(root_);
   Answer answer = files.answer("HEAD", "/index.html", "");
   EXPECT_EQ(answer.status, 200);
-  EXPECT_EQ(answer.body.size(), std::string("<h1>aio</h1>").size());
+  EXPECT_TRUE(answer.body.empty());
+  EXPECT_EQ(answer.content_length, std::string("<h1>aio</h1>").size());
   EXPECT_EQ(answer.content_type, "text/html; charset=utf-8");
 }
 
@@ -173,6 +175,7 @@ TEST_F(StaticFilesTest, IfModifiedSince) {
   Answer same = files.answer("GET", "/index.html", modified);
   EXPECT_EQ(same.status, 304);
   EXPECT_TRUE(same.body.empty());
+  EXPECT_EQ(same.content_length, std::string("<h1>aio</h1>").size());
   EXPECT_EQ(header(same, "Last-Modified"), modified);
   EXPECT_EQ(files.answer("GET", "/", format_http_date(1700000001)).status, 304);
   EXPECT_EQ(files.answer("GET", "/index.html", format_http_date(1699999999)).status, 200);

@@ -5,7 +5,7 @@
 // kernel refuses any resolution that would leave the root, whether through
 // "..", an absolute path or a symlink. The first gives clear answers; the
 // second holds even if the first has a bug or the tree changes underneath.
-#include "docs/serve/static_files.h"
+#include "tools/static_server/static_files.h"
 
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -90,6 +90,7 @@ Answer error(int status, std::string_view path) {
   answer.status = status;
   answer.content_type = "text/html; charset=utf-8";
   answer.body = error_page(status, path);
+  answer.content_length = answer.body.size();
   return answer;
 }
 
@@ -154,20 +155,16 @@ Answer StaticFiles::answer(std::string_view method, std::string_view target,
   std::string last_modified = format_http_date(status.st_mtim.tv_sec);
   answer.headers.emplace_back("Last-Modified", last_modified);
   answer.headers.emplace_back("Cache-Control", "no-cache");  // revalidate: 304 when unchanged
+  answer.content_type = content_type_for(relative);
+  answer.content_length = static_cast<std::size_t>(status.st_size);
   if (std::optional<std::time_t> since = parse_http_date(if_modified_since);
       since && status.st_mtim.tv_sec <= *since) {
     answer.status = 304;
     return answer;
   }
   answer.status = 200;
-  answer.content_type = content_type_for(relative);
   answer.headers.emplace_back("X-Content-Type-Options", "nosniff");
-  if (method == "HEAD") {
-    // The HTTP layer sends a HEAD response's headers with the body's length
-    // and no body; it needs the length, not the bytes.
-    answer.body.assign(static_cast<std::size_t>(status.st_size), '\0');
-    return answer;
-  }
+  if (method == "HEAD") return answer;
   answer.body.resize(static_cast<std::size_t>(status.st_size));
   std::size_t done = 0;
   while (done < answer.body.size()) {
@@ -177,6 +174,7 @@ Answer StaticFiles::answer(std::string_view method, std::string_view target,
     done += static_cast<std::size_t>(n);
   }
   answer.body.resize(done);
+  answer.content_length = done;
   return answer;
 }
 

@@ -29,8 +29,8 @@
 // The file is read in the calling thread with pread(): meant for local files of
 // modest size (a documentation site), not for a disk that can stall.
 // Thread-safety: answer() is const and may be called from several threads.
-#ifndef AIO_DOCS_SERVE_STATIC_FILES_H_
-#define AIO_DOCS_SERVE_STATIC_FILES_H_
+#ifndef AIO_TOOLS_STATIC_SERVER_STATIC_FILES_H_
+#define AIO_TOOLS_STATIC_SERVER_STATIC_FILES_H_
 
 #include <cstddef>
 #include <ctime>
@@ -45,8 +45,11 @@ namespace aio::static_files {
 // What to send back for one request.
 struct Answer {
   int status = 500;
-  std::string content_type;  // empty for 304
-  std::string body;          // the file, or the error page; empty for 304
+  std::string content_type;
+  // The file or the error page. Empty for HEAD and 304, which send no body,
+  // but whose Content-Length must still be the file's (RFC 9110 8.6, 9.3.2).
+  std::string body;
+  std::size_t content_length = 0;
   std::vector<std::pair<std::string, std::string>> headers;  // Last-Modified, Location, Allow, ...
 };
 
@@ -87,4 +90,4 @@ std::string error_page(int status, std::string_view path);
 
 }  // namespace aio::static_files
 
-#endif  // AIO_DOCS_SERVE_STATIC_FILES_H_
+#endif  // AIO_TOOLS_STATIC_SERVER_STATIC_FILES_H_
