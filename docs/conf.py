@@ -50,3 +50,6 @@ nitpick_ignore_regex = [
     (r"cpp:.*", r"aio::internal(::.*)?"),
     (r"std:ref", r".*_8h"),  # Breathe's links to header files, which have no page
 ]
+
+html_static_path = ["_static"]
+html_css_files = ["aio.css"]
