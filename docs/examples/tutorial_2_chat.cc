@@ -3,6 +3,7 @@
 // TaskGroup: one reads the client's lines and broadcasts them, one sends the
 // outbox to the client.
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -78,9 +79,12 @@ aio::Coro<void> handle_client(Room& room, aio::StreamReader reader, aio::StreamW
 
 // [START serve]
 aio::Coro<void> serve(std::uint16_t port) {
-  Room room;
-  auto handler = [&room](aio::StreamReader reader, aio::StreamWriter writer) {
-    return handle_client(room, std::move(reader), std::move(writer));
+  // The handler owns the room: start_server keeps its handler alive while any
+  // of its coroutines runs, so the room outlives every client's handler, even
+  // one still leaving after the server has closed.
+  auto room = std::make_shared<Room>();
+  auto handler = [room](aio::StreamReader reader, aio::StreamWriter writer) {
+    return handle_client(*room, std::move(reader), std::move(writer));
   };
   aio::Server server = co_await aio::start_server(handler, "127.0.0.1", port);
   std::printf("chat server on %s\n", server.sockets()[0].to_string().c_str());
@@ -99,9 +103,9 @@ aio::Coro<std::pair<aio::StreamReader, aio::StreamWriter>> join(std::uint16_t po
 }
 
 aio::Coro<void> demo() {
-  Room room;
-  auto handler = [&room](aio::StreamReader reader, aio::StreamWriter writer) {
-    return handle_client(room, std::move(reader), std::move(writer));
+  auto room = std::make_shared<Room>();
+  auto handler = [room](aio::StreamReader reader, aio::StreamWriter writer) {
+    return handle_client(*room, std::move(reader), std::move(writer));
   };
   aio::Server server = co_await aio::start_server(handler, "127.0.0.1", 0);
   std::uint16_t port = server.sockets()[0].port();

@@ -4,6 +4,8 @@
 // client gets a last line before its connection closes).
 #include <csignal>
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -45,8 +47,32 @@ class Room {
     }
   }
 
+  // Each client's handler holds a Presence while it runs, so that a shutdown
+  // can wait for the last one: a connection ends (Server::wait_closed) before
+  // its handler has finished leaving the room.
+  class Presence {
+   public:
+    explicit Presence(Room& room) : room_(room) {
+      ++room_.handlers_;
+      room_.no_handlers_.clear();
+    }
+    Presence(const Presence&) = delete;
+    Presence& operator=(const Presence&) = delete;
+    ~Presence() {
+      if (--room_.handlers_ == 0) room_.no_handlers_.set();
+    }
+
+   private:
+    Room& room_;
+  };
+  aio::Coro<void> wait_for_handlers() {
+    while (handlers_ > 0) co_await no_handlers_.wait();
+  }
+
  private:
   std::set<Member*> members_;
+  int handlers_ = 0;
+  aio::Event no_handlers_;
 };
 // [END room]
 
@@ -67,6 +93,7 @@ aio::Coro<void> send_outbox(Member& member, aio::StreamWriter writer) {
 // [START handle]
 aio::Coro<void> handle_client(Room& room, aio::Duration idle_timeout, aio::StreamReader reader,
                               aio::StreamWriter writer) {
+  Room::Presence presence(room);
   writer.write("name? ");
   std::string name = co_await reader.readline();
   if (name.empty()) co_return;
@@ -100,16 +127,17 @@ aio::Coro<void> handle_client(Room& room, aio::Duration idle_timeout, aio::Strea
 // last line to every client, and returns once every connection has ended.
 aio::Coro<void> serve_until(aio::Event& stop, std::uint16_t port, aio::Duration idle_timeout,
                             std::function<void(std::uint16_t)> on_listening) {
-  Room room;
-  auto handler = [&room, idle_timeout](aio::StreamReader reader, aio::StreamWriter writer) {
-    return handle_client(room, idle_timeout, std::move(reader), std::move(writer));
+  auto room = std::make_shared<Room>();  // owned by the handler, as in step 2
+  auto handler = [room, idle_timeout](aio::StreamReader reader, aio::StreamWriter writer) {
+    return handle_client(*room, idle_timeout, std::move(reader), std::move(writer));
   };
   aio::Server server = co_await aio::start_server(handler, "127.0.0.1", port);
   on_listening(server.sockets()[0].port());
   co_await stop.wait();
   server.close();                     // stop accepting
-  room.close("server shutting down\n");
-  co_await server.wait_closed();      // every handler has finished
+  room->close("server shutting down\n");
+  co_await server.wait_closed();      // every connection has ended
+  co_await room->wait_for_handlers();  // and every handler has finished
 }
 
 aio::Coro<void> serve(std::uint16_t port) {
