@@ -139,13 +139,10 @@ def filter_header(text):
     scanner = _Scanner()
     out = []
     i = 0
-    seen_code = False
     while i < len(lines):
         match = _COMMENT.match(lines[i])
         if not match or not scanner.in_declaration_scope() or scanner.in_block_comment or "".join(scanner.head).strip():
             scanner.feed(lines[i])
-            if lines[i].strip() and not _COMMENT.match(lines[i]):
-                seen_code = True
             out.append(lines[i])
             i += 1
             continue
@@ -158,7 +155,7 @@ def filter_header(text):
             block.append((m.group(1), m.group(2)))
             j += 1
         following = lines[j] if j < len(lines) else ""
-        is_file_comment = not seen_code and i == 0
+        is_file_comment = i == 0
         attaches = following.strip() and not following.lstrip().startswith(("#", "}", "public:", "private:", "protected:", "//"))
         if block and is_file_comment:
             # The overview becomes the description of the header's group.
@@ -195,7 +192,7 @@ def add_group(text, overview, path):
         out.append(line)
         if line.startswith("namespace aio {"):
             depth += 1
-            # One-line /** */ blocks, so they do not merge with a /// block below.
+            # /** */ blocks, so they do not merge with a /// block below.
             if defined:
                 out.append(f"/** \\addtogroup {name}")
             else:
