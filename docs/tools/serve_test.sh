@@ -50,6 +50,13 @@ assert response.status == 304 and body == b"", response.status
 response, body = get("/index.html", method="HEAD")
 assert response.status == 200 and body == b"" and int(response.getheader("Content-Length")) > 1000
 print("served", len(checks) + 3, "requests on one connection")
+# A request is bounded to its head: a body is refused (413), a huge head too (431).
+for request, status in [(("POST", "/", "x" * 10), 413), (("GET", "/" + "a" * 9000, None), 431)]:
+    other = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    other.request(request[0], request[1], body=request[2])
+    response = other.getresponse()
+    assert response.status == status, (request[0], response.status)
+    other.close()
 PY
 
 kill -TERM "$server"

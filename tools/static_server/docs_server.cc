@@ -5,6 +5,7 @@
 //
 // Prints the URL once it listens (--port=0 picks a free port). Ctrl-C or
 // SIGTERM stop it: it stops listening, closes the open connections and exits 0.
+// Requests are bounded to their 8 KiB head (no bodies).
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -62,8 +63,14 @@ std::optional<Flags> parse_flags(int argc, char** argv) {
 }
 
 aio::Coro<int> serve(Flags flags) {
+  // GET and HEAD carry no body: a request is its head, at most 8 KiB (431
+  // beyond), and a body gets 413. A client gets 10 s to send a request and may
+  // stay idle 60 s between requests (tools/http's defaults).
+  aio::http::ServerOptions options;
+  options.max_header_bytes = 8 * 1024;
+  options.max_body_bytes = 0;
   aio::static_files::StaticServer server = co_await aio::static_files::StaticServer::start(
-      flags.root, flags.host, static_cast<std::uint16_t>(flags.port));
+      flags.root, flags.host, static_cast<std::uint16_t>(flags.port), options);
   std::printf("Serving %s at http://%s:%u/ (Ctrl-C stops)\n", flags.root.c_str(), flags.host.c_str(),
               server.port());
   std::fflush(stdout);
