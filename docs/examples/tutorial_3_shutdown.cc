@@ -91,8 +91,8 @@ aio::Coro<void> send_outbox(Member& member, aio::StreamWriter writer) {
 // [END send]
 
 // [START handle]
-aio::Coro<void> handle_client(Room& room, aio::Duration idle_timeout, aio::StreamReader reader,
-                              aio::StreamWriter writer) {
+aio::Coro<void> handle_client(Room& room, aio::Duration idle_timeout,
+                              aio::StreamReader reader, aio::StreamWriter writer) {
   Room::Presence presence(room);
   writer.write("name? ");
   std::string name = co_await reader.readline();
