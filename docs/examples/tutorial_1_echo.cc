@@ -31,7 +31,8 @@ aio::Coro<void> serve(std::uint16_t port) {
 // [START demo]
 aio::Coro<void> demo() {
   aio::Server server = co_await aio::start_server(handle_client, "127.0.0.1", 0);
-  auto [reader, writer] = co_await aio::open_connection("127.0.0.1", server.sockets()[0].port());
+  std::uint16_t port = server.sockets()[0].port();  // the one the kernel picked
+  auto [reader, writer] = co_await aio::open_connection("127.0.0.1", port);
   writer.write("hello\n");
   co_await tutorial::expect_line(reader, "client");
   writer.write("world\n");

@@ -56,7 +56,8 @@ aio::Coro<void> send_outbox(Member& member, aio::StreamWriter writer) {
 // [END send]
 
 // [START handle]
-aio::Coro<void> handle_client(Room& room, aio::StreamReader reader, aio::StreamWriter writer) {
+aio::Coro<void> handle_client(Room& room, aio::StreamReader reader,
+                              aio::StreamWriter writer) {
   writer.write("name? ");
   std::string name = co_await reader.readline();
   if (name.empty()) co_return;  // left before saying anything

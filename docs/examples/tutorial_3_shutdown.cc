@@ -125,10 +125,12 @@ aio::Coro<void> handle_client(Room& room, aio::Duration idle_timeout,
 // [START serve]
 // Serves until `stop` is set, then shuts down gracefully: no new clients, a
 // last line to every client, and returns once every connection has ended.
-aio::Coro<void> serve_until(aio::Event& stop, std::uint16_t port, aio::Duration idle_timeout,
+aio::Coro<void> serve_until(aio::Event& stop, std::uint16_t port,
+                            aio::Duration idle_timeout,
                             std::function<void(std::uint16_t)> on_listening) {
   auto room = std::make_shared<Room>();  // owned by the handler, as in step 2
-  auto handler = [room, idle_timeout](aio::StreamReader reader, aio::StreamWriter writer) {
+  auto handler = [room, idle_timeout](aio::StreamReader reader,
+                                      aio::StreamWriter writer) {
     return handle_client(*room, idle_timeout, std::move(reader), std::move(writer));
   };
   aio::Server server = co_await aio::start_server(handler, "127.0.0.1", port);
