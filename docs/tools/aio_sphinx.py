@@ -1,4 +1,5 @@
-"""aio's Sphinx extension: the rule for code on the site, and the name tables.
+"""aio's Sphinx extension: the rule for code on the site, the name tables, and
+the reference of public headers no page has placed yet.
 
 Every C++ sample on a page must be a compiled example included by region
 (`literalinclude`), never a pasted copy: a pasted block would not be compiled or
@@ -42,6 +43,7 @@ def _check_inline_cpp(app, doctree):
 def setup(app):
     app.connect("doctree-read", _check_inline_cpp)
     app.add_directive("aio-name-tables", NameTables)
+    app.add_directive("aio-unclaimed-headers", UnclaimedHeaders)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
 
 
@@ -78,3 +80,37 @@ class NameTables(SphinxDirective):
             self.state.nested_parse(StringList(lines, source=path), self.content_offset, container)
             result.append(container)
         return result
+
+
+class UnclaimedHeaders(SphinxDirective):
+    """```{aio-unclaimed-headers}```: the reference of every public header
+    (AIO_PUBLIC_HEADERS, set by build_site.py from aio.h's includes) that no
+    other page of this directory renders with `doxygengroup`. A header just
+    added to aio.h is in the reference at once, here, until someone gives it a
+    place on the page of its area."""
+
+    def run(self):
+        from doxygen_filter import group_name  # docs/tools, on sys.path (conf.py)
+
+        page = self.env.doc2path(self.env.docname)
+        directory = os.path.dirname(page)
+        claimed = set()
+        for name in sorted(os.listdir(directory)):
+            path = os.path.join(directory, name)
+            if name.endswith(".md") and path != page:
+                self.env.note_dependency(path)
+                with open(path, encoding="utf-8") as f:
+                    claimed.update(re.findall(r"^```\{doxygengroup\} (\S+)", f.read(), re.M))
+        xml_dir = self.config.breathe_projects.get(self.config.breathe_default_project, "")
+        lines = []
+        for header in os.environ.get("AIO_PUBLIC_HEADERS", "").split():
+            group = group_name(header)
+            xml = os.path.join(xml_dir, "group__" + group.replace("_", "__") + ".xml")
+            if group in claimed or not os.path.exists(xml):
+                continue  # placed on an area's page, or declares nothing (aio.h)
+            lines += [f"**`{header}`**", "", f"```{{doxygengroup}} {group}", ":project: aio", ":members:", "```", ""]
+        if not lines:
+            lines = ["Every public header is on the page of its area."]
+        container = nodes.container(classes=["aio-unclaimed-headers"])
+        self.state.nested_parse(StringList(lines, source=page), self.content_offset, container)
+        return [container]

@@ -14,6 +14,7 @@
       headers has an entry in the site (a C++ object in the search index), and
       lists those without a contract comment.
 """
+import html
 import html.parser
 import json
 import os
@@ -97,19 +98,26 @@ def load_search_index(root):
     return json.loads(match.group(1))
 
 
+def normalize(name):
+    """A C++ name as both sides write it: the index HTML-escapes it and Doxygen
+    spaces template arguments ('aio::Caught< void, E >')."""
+    return re.sub(r"\s+", "", html.unescape(name))
+
+
 def indexed_objects(index):
-    """The full names of the objects in the index ('aio::wait_for', ...)."""
+    """The full names of the objects in the index ('aio::wait_for', ...),
+    normalized."""
     names = set()
     for prefix, entries in index["objects"].items():
         for entry in entries:
             name = entry[4] if len(entry) > 4 else entry[-1]
-            names.add(f"{prefix}.{name}" if prefix else name)
+            names.add(normalize(f"{prefix}.{name}" if prefix else name))
     return names
 
 
 def check_search(root, wanted):
     names = indexed_objects(load_search_index(root))
-    return [f"search index has no object {name}" for name in wanted if name not in names], len(names)
+    return [f"search index has no object {name}" for name in wanted if normalize(name) not in names], len(names)
 
 
 def check_reference(root, xml_dir):
@@ -149,7 +157,7 @@ def check_reference(root, xml_dir):
                 undocumented.append(member_name)
         for name in expected:
             count += 1
-            if name not in names:
+            if normalize(name) not in names:
                 errors.append(f"no reference entry for {name}")
     return sorted(set(errors)), count, sorted(set(undocumented))
 
