@@ -5,6 +5,8 @@
 #include <openssl/opensslv.h>
 #include <gflags/gflags.h>
 #include <liburing.h>
+#include <nlohmann/json.hpp>
+#include <zlib.h>
 
 #include <boost/asio.hpp>
 #include <boost/beast/http.hpp>
@@ -88,6 +90,19 @@ TEST(SystemLibraries, OpenSslDigests) {
   ASSERT_EQ(EVP_Digest("abc", 3, digest, &length, EVP_sha256(), nullptr), 1);
   EXPECT_EQ(length, 32u);
   EXPECT_EQ(digest[0], 0xba);  // SHA-256("abc") = ba7816bf...
+}
+
+TEST(SystemLibraries, NlohmannJsonRoundTrips) {
+  nlohmann::json value = {{"schema", 1}, {"p99_us", 1234.5}};
+  EXPECT_EQ(nlohmann::json::parse(value.dump())["schema"], 1);
+}
+
+TEST(SystemLibraries, ZlibCompresses) {
+  const char text[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+  unsigned char out[128];
+  uLongf size = sizeof out;
+  ASSERT_EQ(compress(out, &size, reinterpret_cast<const Bytef*>(text), sizeof text), Z_OK);
+  EXPECT_LT(size, sizeof text);
 }
 
 }  // namespace
