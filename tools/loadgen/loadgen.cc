@@ -554,7 +554,7 @@ void Slot::push(TimePoint sent, TimePoint intended) {
 }
 
 void Slot::top_up(TimePoint now) {
-  if (!transport_ || closing_ || stopped_) return;
+  if (!transport_ || closing_ || stopped_ || aborted_ || transport_->is_closing()) return;
   const Config& c = *plan_.config;
   std::size_t depth = sent_at_.size();
   out_.clear();
@@ -793,6 +793,8 @@ void probe_target(const Config& config) {
   } catch (const TimeoutError&) {
     throw std::runtime_error("cannot connect to " + where + ": no answer within --connect-timeout (" +
                              format_micros(static_cast<double>(config.connect_timeout.count()) / 1e3) + ")");
+  } catch (const std::system_error& e) {
+    throw std::runtime_error("cannot connect to " + where + ": " + e.code().message());
   } catch (const std::exception& e) {
     throw std::runtime_error("cannot connect to " + where + ": " + e.what());
   }
