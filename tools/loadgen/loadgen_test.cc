@@ -72,55 +72,6 @@ TEST(Loadgen, ExactCountWithPipelining) {
   EXPECT_EQ(server.requests(), 5000u);
 }
 
-TEST(Loadgen, DelayShowsInTheMedian) {
-  HelloOptions o;
-  o.delay = 2ms;
-  HelloServer server;
-  server.start(o);
-  Config c = config_for(server);
-  c.duration = 1500ms;
-  Result r = timed_run(c, 1500ms);
-  server.stop();
-  std::int64_t p50 = r.latency.value_at_percentile(50);
-  EXPECT_GE(p50, 1500);
-  EXPECT_LE(p50, 2500);
-  EXPECT_GT(r.counters.responses, 1000u);
-  EXPECT_EQ(r.counters.error_total(), 0u);
-}
-
-TEST(Loadgen, OpenModelSendsAtTheRate) {
-  HelloServer server;
-  server.start(HelloOptions());
-  Config c = config_for(server);
-  c.rate = 2000;
-  c.duration = 3s;
-  Result r = timed_run(c, 3000ms);
-  server.stop();
-  EXPECT_GE(r.counters.sent, 5880u);
-  EXPECT_LE(r.counters.sent, 6120u);
-  EXPECT_GE(server.requests(), 5880u);
-  EXPECT_LE(server.requests(), 6120u);
-  EXPECT_EQ(r.corrected.total_count(), static_cast<std::int64_t>(r.counters.responses));
-  EXPECT_GE(r.series.size(), 2u);
-}
-
-TEST(Loadgen, StallsShowInTheCorrectedTailOnly) {
-  HelloOptions o;
-  o.stall_every = 1s;
-  o.stall_for = 100ms;
-  HelloServer server;
-  server.start(o);
-  Config c = config_for(server);
-  c.rate = 1000;
-  c.duration = 3s;
-  Result r = timed_run(c, 3000ms);
-  server.stop();
-  std::int64_t corrected = r.corrected.value_at_percentile(99);
-  std::int64_t uncorrected = r.latency.value_at_percentile(99);
-  EXPECT_GE(corrected, 90'000) << "corrected p99 " << corrected << "us";
-  EXPECT_LT(uncorrected, 90'000) << "uncorrected p99 " << uncorrected << "us";
-}
-
 TEST(Loadgen, ServerClosingEveryNRequestsIsAReconnectNotAnError) {
   HelloOptions o;
   o.close_every = 10;
