@@ -547,7 +547,8 @@ void Slot::connection_made(std::shared_ptr<Transport> transport) {
 
 void Slot::push(TimePoint sent, TimePoint intended) {
   std::size_t depth = sent_at_.size();
-  std::size_t at = (head_ + count_) % depth;
+  std::size_t at = head_ + count_;
+  if (at >= depth) at -= depth;
   sent_at_[at] = sent;
   intended_at_[at] = intended;
   ++count_;
@@ -557,6 +558,9 @@ void Slot::top_up(TimePoint now) {
   if (!transport_ || closing_ || stopped_ || aborted_ || transport_->is_closing()) return;
   const Config& c = *plan_.config;
   std::size_t depth = sent_at_.size();
+  // Pipelined closed model: refill once half the window is free, so that a
+  // read holding a few responses does not cost a send of its own.
+  if (c.rate == 0 && depth > 1 && count_ > depth / 2) return;
   out_.clear();
   std::size_t sent = 0;
   while (count_ < depth) {
@@ -707,7 +711,7 @@ std::size_t Slot::parse(std::string_view in, TimePoint now) {
 void Slot::complete(TimePoint now) {
   TimePoint sent = sent_at_[head_];
   TimePoint intended = intended_at_[head_];
-  head_ = (head_ + 1) % sent_at_.size();
+  if (++head_ == sent_at_.size()) head_ = 0;
   --count_;
   if (!plan_.tcp) read_state_ = ReadState::kHead;
   w_.on_response(now, sent, intended, plan_.tcp ? 200 : status_);
