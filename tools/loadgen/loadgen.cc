@@ -207,8 +207,11 @@ class Slot final : public Protocol {
   bool eof_received() override { return false; }
   void connection_lost(std::exception_ptr error) override;
 
-  // Sends what the model allows now.
-  void top_up(TimePoint now);
+  // Sends what the model allows now. `room_since`: since when the connection
+  // has had room to send (now, after a response or a connect; min() from the
+  // send timer), so that the send lag counts only the client's own lateness,
+  // not time spent waiting for the server.
+  void top_up(TimePoint now, TimePoint room_since);
   // Ends the connection because its oldest request passed --timeout.
   void abort_for_timeout();
   // The run is over: drop what is in flight.
@@ -310,10 +313,12 @@ class Worker {
     }
     check_done();
   }
-  void on_sent(TimePoint now, TimePoint intended) {
+  // `due`: when the send could have gone out at the earliest (its intended
+  // time, or later if the connection had no room until then).
+  void on_sent(TimePoint now, TimePoint due) {
     if (plan_.config->rate > 0) {
-      lag.record(micros(now - intended));
-      if (now - intended > plan_.config->late_threshold) ++counters.late_sends;
+      lag.record(micros(now - due));
+      if (now - due > plan_.config->late_threshold) ++counters.late_sends;
     }
   }
   void on_error(ErrorKind kind, std::uint64_t requests_lost, std::string_view message) {
@@ -542,7 +547,8 @@ void Slot::connection_made(std::shared_ptr<Transport> transport) {
     transport_->abort();
     return;
   }
-  top_up(Clock::now());
+  TimePoint now = Clock::now();
+  top_up(now, now);
 }
 
 void Slot::push(TimePoint sent, TimePoint intended) {
@@ -554,7 +560,7 @@ void Slot::push(TimePoint sent, TimePoint intended) {
   ++count_;
 }
 
-void Slot::top_up(TimePoint now) {
+void Slot::top_up(TimePoint now, TimePoint room_since) {
   if (!transport_ || closing_ || stopped_ || aborted_ || transport_->is_closing()) return;
   const Config& c = *plan_.config;
   std::size_t depth = sent_at_.size();
@@ -575,7 +581,7 @@ void Slot::top_up(TimePoint now) {
     if (!w_.take_request()) break;
     if (c.rate > 0) ++scheduled_;
     push(now, intended);
-    w_.on_sent(now, intended);
+    w_.on_sent(now, std::max(intended, room_since));
     out_.append(w_.next_request());
     ++sent;
   }
@@ -590,7 +596,7 @@ void Slot::arm_send_timer(TimePoint when) {
   send_timer_armed_ = true;
   send_timer_ = get_running_loop().call_at(when, [this] {
     send_timer_armed_ = false;
-    top_up(Clock::now());
+    top_up(Clock::now(), TimePoint::min());
   });
 }
 
@@ -611,7 +617,7 @@ void Slot::data_received(std::string_view data) {
     transport_->close();
     return;
   }
-  top_up(now);
+  top_up(now, now);
 }
 
 std::size_t Slot::parse(std::string_view in, TimePoint now) {
