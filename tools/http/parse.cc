@@ -64,16 +64,35 @@ bool parse_content_length(std::string_view value, std::uint64_t& length) {
   return true;
 }
 
-bool is_token_char(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
+namespace {
+// RFC 9110 tchar, as a table: the parsers test every byte of every name.
+struct TokenTable {
+  bool allowed[256] = {};
+  constexpr TokenTable() {
+    for (int c = 'a'; c <= 'z'; ++c) allowed[c] = true;
+    for (int c = 'A'; c <= 'Z'; ++c) allowed[c] = true;
+    for (int c = '0'; c <= '9'; ++c) allowed[c] = true;
+    for (char c : {'!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~'}) {
+      allowed[static_cast<unsigned char>(c)] = true;
+    }
   }
+};
+constexpr TokenTable kTokens;
+
+// The next line of `rest` (without its CRLF); advances `rest` past it. A
+// line ending in a bare LF is returned with the LF's position marked bad.
+bool next_line(std::string_view& rest, std::string_view& line) {
+  const void* lf = std::memchr(rest.data(), '\n', rest.size());
+  if (lf == nullptr) return false;
+  std::size_t at = static_cast<std::size_t>(static_cast<const char*>(lf) - rest.data());
+  if (at == 0 || rest[at - 1] != '\r') return false;
+  line = rest.substr(0, at - 1);
+  rest.remove_prefix(at + 1);
+  return true;
 }
+}  // namespace
+
+bool is_token_char(char c) { return kTokens.allowed[static_cast<unsigned char>(c)]; }
 
 ParseStatus parse_response_head(std::string_view data, ResponseHead& head) {
   head = ResponseHead();
@@ -90,9 +109,8 @@ ParseStatus parse_response_head(std::string_view data, ResponseHead& head) {
   if (end == std::string_view::npos) return ParseStatus::kIncomplete;
   head.head_size = end;
   std::string_view rest = data.substr(0, end - 2);  // keeps the last header's CRLF
-  std::size_t line_end = rest.find("\r\n");
-  std::string_view line = rest.substr(0, line_end);
-  rest.remove_prefix(line_end + 2);
+  std::string_view line;
+  if (!next_line(rest, line)) return fail("malformed status line");
   if (line.size() < 12 || (line[7] != '0' && line[7] != '1') || line[8] != ' ') {
     return fail("malformed status line");
   }
@@ -105,25 +123,27 @@ ParseStatus parse_response_head(std::string_view data, ResponseHead& head) {
   if (head.status < 100) return fail("malformed status code");
   bool keep_alive = head.minor_version == 1;
   while (!rest.empty()) {
-    line_end = rest.find("\r\n");
-    line = rest.substr(0, line_end);
-    rest.remove_prefix(line_end + 2);
-    std::size_t colon = line.find(':');
-    if (colon == 0 || colon == std::string_view::npos) return fail("malformed header line");
-    std::string_view name = line.substr(0, colon);
-    for (char c : name) {
-      if (!is_token_char(c)) return fail("malformed header name");
+    if (!next_line(rest, line)) return fail("malformed header line");
+    // The name runs to the colon; every byte of it must be a token byte
+    // (which also rejects a space before the colon and obsolete folding).
+    std::size_t colon = 0;
+    while (colon < line.size() && kTokens.allowed[static_cast<unsigned char>(line[colon])]) ++colon;
+    if (colon == 0 || colon == line.size() || line[colon] != ':') {
+      return fail(colon < line.size() && line[colon] != ':' ? "malformed header name" : "malformed header line");
     }
-    std::string_view value = trim(line.substr(colon + 1));
-    if (equals_ignore_case(name, "content-length")) {
+    std::string_view name = line.substr(0, colon);
+    // Only three headers matter to a client; tell them apart by length first.
+    char first = static_cast<char>(name[0] | 0x20);
+    if (name.size() == 14 && first == 'c' && equals_ignore_case(name, "content-length")) {
       std::uint64_t length = 0;
-      if (!parse_content_length(value, length)) return fail("malformed Content-Length");
+      if (!parse_content_length(trim(line.substr(colon + 1)), length)) return fail("malformed Content-Length");
       if (head.has_content_length && length != head.content_length) return fail("conflicting Content-Length");
       head.has_content_length = true;
       head.content_length = length;
-    } else if (equals_ignore_case(name, "transfer-encoding")) {
-      if (has_token(value, "chunked")) head.chunked = true;
-    } else if (equals_ignore_case(name, "connection")) {
+    } else if (name.size() == 17 && first == 't' && equals_ignore_case(name, "transfer-encoding")) {
+      if (has_token(trim(line.substr(colon + 1)), "chunked")) head.chunked = true;
+    } else if (name.size() == 10 && first == 'c' && equals_ignore_case(name, "connection")) {
+      std::string_view value = trim(line.substr(colon + 1));
       if (has_token(value, "close")) keep_alive = false;
       if (has_token(value, "keep-alive")) keep_alive = true;
     }

@@ -5,6 +5,7 @@
 // call_soon_threadsafe, the only thread-safe way into a loop.
 #include "tools/loadgen/hello_server.h"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <future>
@@ -13,6 +14,7 @@
 #include "async/errors.h"
 #include "async/loop.h"
 #include "async/run.h"
+#include "async/sleep.h"
 #include "async/task.h"
 #include "tools/http/server.h"
 
@@ -51,8 +53,11 @@ http::Handler make_handler(std::shared_ptr<HelloServer::State> state) {
     Clock::time_point answer_at = now;
     if (o.stall_every.count() > 0) {
       auto since = now - state->started;
+      // The stall closes each period, so a run that starts with the server
+      // sees whole stalls.
       auto phase = since % o.stall_every;
-      if (phase < o.stall_for) answer_at = now + (o.stall_for - phase);
+      auto stall_start = o.stall_every - std::min<Clock::duration>(o.stall_for, o.stall_every);
+      if (phase >= stall_start) answer_at = now + (o.stall_every - phase);
     }
     if (o.delay.count() > 0) answer_at = std::max(answer_at, now + o.delay);
     if (answer_at == now) return response.send(200, o.body, "text/plain");
@@ -77,12 +82,15 @@ Coro<void> serve(std::shared_ptr<HelloServer::State> state) {
                 static_cast<unsigned>(server.port()));
     std::fflush(stdout);
   }
+  // Accepting runs by itself (start_serving); wait here for the stop, then
+  // close the connections too, also those whose answer is still deferred.
   try {
-    co_await server.serve_forever();
+    co_await sleep(std::chrono::hours(24 * 365));
   } catch (const CancelledError&) {
   }
   server.close();
   server.close_clients();
+  co_await server.wait_closed();
 }
 
 }  // namespace

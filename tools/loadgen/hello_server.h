@@ -5,9 +5,10 @@
 //
 // Knobs (all off by default):
 //   delay        answer each request after this long (a timer, not a sleep)
-//   stall_every  / stall_for: every `stall_every` the server stops answering
-//                for `stall_for`; requests arriving meanwhile are answered
-//                when the stall ends (a GC pause, a lock convoy)
+//   stall_every  / stall_for: the last `stall_for` of every `stall_every`
+//                (from the server's start) the server stops answering;
+//                requests arriving meanwhile are answered when the stall ends
+//                (a GC pause, a lock convoy)
 //   close_every  every Nth request is answered with `Connection: close`
 //   reset_every  every Nth request gets a TCP reset instead of an answer
 //   garbage_every every Nth request gets a malformed status line

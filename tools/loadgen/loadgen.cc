@@ -207,8 +207,11 @@ class Slot final : public Protocol {
   bool eof_received() override { return false; }
   void connection_lost(std::exception_ptr error) override;
 
-  // Sends what the model allows now.
-  void top_up(TimePoint now);
+  // Sends what the model allows now. `room_since`: since when the connection
+  // has had room to send (now, after a response or a connect; min() from the
+  // send timer), so that the send lag counts only the client's own lateness,
+  // not time spent waiting for the server.
+  void top_up(TimePoint now, TimePoint room_since);
   // Ends the connection because its oldest request passed --timeout.
   void abort_for_timeout();
   // The run is over: drop what is in flight.
@@ -310,10 +313,12 @@ class Worker {
     }
     check_done();
   }
-  void on_sent(TimePoint now, TimePoint intended) {
+  // `due`: when the send could have gone out at the earliest (its intended
+  // time, or later if the connection had no room until then).
+  void on_sent(TimePoint now, TimePoint due) {
     if (plan_.config->rate > 0) {
-      lag.record(micros(now - intended));
-      if (now - intended > plan_.config->late_threshold) ++counters.late_sends;
+      lag.record(micros(now - due));
+      if (now - due > plan_.config->late_threshold) ++counters.late_sends;
     }
   }
   void on_error(ErrorKind kind, std::uint64_t requests_lost, std::string_view message) {
@@ -542,21 +547,26 @@ void Slot::connection_made(std::shared_ptr<Transport> transport) {
     transport_->abort();
     return;
   }
-  top_up(Clock::now());
+  TimePoint now = Clock::now();
+  top_up(now, now);
 }
 
 void Slot::push(TimePoint sent, TimePoint intended) {
   std::size_t depth = sent_at_.size();
-  std::size_t at = (head_ + count_) % depth;
+  std::size_t at = head_ + count_;
+  if (at >= depth) at -= depth;
   sent_at_[at] = sent;
   intended_at_[at] = intended;
   ++count_;
 }
 
-void Slot::top_up(TimePoint now) {
-  if (!transport_ || closing_ || stopped_) return;
+void Slot::top_up(TimePoint now, TimePoint room_since) {
+  if (!transport_ || closing_ || stopped_ || aborted_ || transport_->is_closing()) return;
   const Config& c = *plan_.config;
   std::size_t depth = sent_at_.size();
+  // Pipelined closed model: refill once half the window is free, so that a
+  // read holding a few responses does not cost a send of its own.
+  if (c.rate == 0 && depth > 1 && count_ > depth / 2) return;
   out_.clear();
   std::size_t sent = 0;
   while (count_ < depth) {
@@ -571,7 +581,7 @@ void Slot::top_up(TimePoint now) {
     if (!w_.take_request()) break;
     if (c.rate > 0) ++scheduled_;
     push(now, intended);
-    w_.on_sent(now, intended);
+    w_.on_sent(now, std::max(intended, room_since));
     out_.append(w_.next_request());
     ++sent;
   }
@@ -586,7 +596,7 @@ void Slot::arm_send_timer(TimePoint when) {
   send_timer_armed_ = true;
   send_timer_ = get_running_loop().call_at(when, [this] {
     send_timer_armed_ = false;
-    top_up(Clock::now());
+    top_up(Clock::now(), TimePoint::min());
   });
 }
 
@@ -607,7 +617,7 @@ void Slot::data_received(std::string_view data) {
     transport_->close();
     return;
   }
-  top_up(now);
+  top_up(now, now);
 }
 
 std::size_t Slot::parse(std::string_view in, TimePoint now) {
@@ -707,7 +717,7 @@ std::size_t Slot::parse(std::string_view in, TimePoint now) {
 void Slot::complete(TimePoint now) {
   TimePoint sent = sent_at_[head_];
   TimePoint intended = intended_at_[head_];
-  head_ = (head_ + 1) % sent_at_.size();
+  if (++head_ == sent_at_.size()) head_ = 0;
   --count_;
   if (!plan_.tcp) read_state_ = ReadState::kHead;
   w_.on_response(now, sent, intended, plan_.tcp ? 200 : status_);
@@ -793,6 +803,8 @@ void probe_target(const Config& config) {
   } catch (const TimeoutError&) {
     throw std::runtime_error("cannot connect to " + where + ": no answer within --connect-timeout (" +
                              format_micros(static_cast<double>(config.connect_timeout.count()) / 1e3) + ")");
+  } catch (const std::system_error& e) {
+    throw std::runtime_error("cannot connect to " + where + ": " + e.code().message());
   } catch (const std::exception& e) {
     throw std::runtime_error("cannot connect to " + where + ": " + e.what());
   }

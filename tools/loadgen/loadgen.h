@@ -125,7 +125,7 @@ struct Result {
   Counters counters;
   HdrHistogram latency;    // from the actual send
   HdrHistogram corrected;  // from the intended send (open model; else empty)
-  HdrHistogram lag;        // actual - intended send (open model)
+  HdrHistogram lag;        // actual send - when it was due (open model; the client's own lateness)
   HdrHistogram connect_time;
   std::vector<IntervalStats> series;
   double client_cpu_seconds = 0;  // user + system of the worker threads

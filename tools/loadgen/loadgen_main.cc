@@ -127,15 +127,16 @@ std::vector<std::string> take_headers(int& argc, char** argv) {
   return headers;
 }
 
-// Enough descriptors for the connections (plus the loop's own and a margin):
-// raise the soft limit up to the hard one, or say what the limit is.
-void ensure_fd_limit(int connections) {
+// Enough descriptors for the connections (twice, when the embedded server in
+// this process holds the other ends; plus the loops' own and a margin): raise
+// the soft limit up to the hard one, or say what the limit is.
+void ensure_fd_limit(int connections, bool embedded) {
   rlimit limit{};
   ::getrlimit(RLIMIT_NOFILE, &limit);
-  rlim_t need = static_cast<rlim_t>(connections) + 64;
+  rlim_t need = static_cast<rlim_t>(connections) * (embedded ? 2 : 1) + 64;
   if (limit.rlim_cur >= need) return;
   if (limit.rlim_max >= need) {
-    limit.rlim_cur = need;
+    limit.rlim_cur = limit.rlim_max;
     if (::setrlimit(RLIMIT_NOFILE, &limit) == 0) return;
   }
   throw std::runtime_error("-c " + std::to_string(connections) + " needs about " + std::to_string(need) +
@@ -230,7 +231,7 @@ int main(int argc, char** argv) {
       usage_error("--live: '" + FLAGS_live + "' is not auto, on or off");
     }
     validate(config);
-    ensure_fd_limit(config.connections);
+    ensure_fd_limit(config.connections, use_embedded);
     probe_target(config);
 
     if (use_embedded) {
