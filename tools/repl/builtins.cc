@@ -262,7 +262,7 @@ void Interpreter::install_builtins() {
   static const E kExceptions[] = {
       {"BaseException", nullptr}, {"Exception", "BaseException"}, {"SystemExit", "BaseException"},
       {"KeyboardInterrupt", "BaseException"}, {"GeneratorExit", "BaseException"},
-      {"BaseExceptionGroup", "BaseException"}, {"ExceptionGroup", "Exception"},
+      {"BaseExceptionGroup", "BaseException"}, {"ExceptionGroup", "BaseExceptionGroup"},
       {"ArithmeticError", "Exception"}, {"ZeroDivisionError", "ArithmeticError"}, {"OverflowError", "ArithmeticError"},
       {"FloatingPointError", "ArithmeticError"}, {"AssertionError", "Exception"}, {"AttributeError", "Exception"},
       {"EOFError", "Exception"}, {"ImportError", "Exception"}, {"ModuleNotFoundError", "ImportError"},
@@ -287,6 +287,7 @@ void Interpreter::install_builtins() {
     exceptions_[e.name] = type;
     builtins[e.name] = Value(type);
   }
+  exceptions_.at("ExceptionGroup")->extra_base = exceptions_.at("Exception");
   TypeObj* base_exception = exceptions_.at("BaseException");
   add_method(base_exception, "__init__", [](Interpreter& in, CallArgs& a) {
     auto* self = self_as<InstanceObj>(in, a, "__init__");
@@ -724,6 +725,22 @@ void Interpreter::install_builtins() {
     const std::string& p = in.to_str(in.arg(a, 1, "suffix", "removesuffix"), "removesuffix");
     return in.str_value(!p.empty() && s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0 ? s.substr(0, s.size() - p.size()) : s);
   });
+
+  // bytes share str's byte-wise methods: arguments and results convert.
+  for (const char* name : {"upper", "lower", "replace", "count", "index", "rfind", "title", "capitalize", "isdigit",
+                           "isalpha", "isspace", "isalnum", "isupper", "islower", "ljust", "rjust", "center", "zfill",
+                           "partition", "removeprefix", "removesuffix", "splitlines"}) {
+    Value str_method = t.str->attrs.at(name);
+    t.bytes->attrs[name] = builtin(std::string("bytes.") + name, [str_method](Interpreter& in, CallArgs& a) {
+      for (auto& v : a.pos) if (in.type_of(v) == in.t.bytes) v = in.str_value(v.as<BytesObj>()->s);
+      Value r = in.call(str_method, a);
+      auto back = [&](Value& v) { if (in.type_of(v) == in.t.str) v = in.bytes_value(v.as<StrObj>()->s); };
+      back(r);
+      if (in.type_of(r) == in.t.list) for (auto& v : r.as<ListObj>()->v) back(v);
+      if (in.type_of(r) == in.t.tuple) for (auto& v : r.as<TupleObj>()->v) back(v);
+      return r;
+    });
+  }
 
   // ---- list methods ----
   add_method(t.list, "append", [](Interpreter& in, CallArgs& a) {

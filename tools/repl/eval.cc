@@ -86,7 +86,8 @@ void set_slot(Frame& frame, int slot, Value v) {
 Value load_name(Interpreter& in, Expr& e, Frame& f) {
   switch (e.scope) {
     case Scope::kLocal: {
-      const Value& v = f.slots[e.slot];
+      const Value& slot = f.slots[e.slot];
+      const Value& v = f.def->slot_is_cell[e.slot] ? slot.as<CellObj>()->v : slot;
       if (v.is_undef()) in.raise("UnboundLocalError", "cannot access local variable '" + e.text + "' where it is not associated with a value");
       return v;
     }
@@ -217,7 +218,7 @@ Value make_super(Interpreter& in, Frame& f) {
   auto* fn = f.function.as<FunctionObj>();
   if (!fn->owner_class.is_obj()) in.raise("RuntimeError", "super(): __class__ cell not found");
   Value self = f.slots[f.def->params[0].slot];
-  if (f.def->slot_is_cell[f.def->params[0].slot]) self = self.as<CellObj>()->v;
+  if (f.def->slot_is_cell[f.def->params[0].slot]) self = Value(self.as<CellObj>()->v);
   auto* s = new SuperObj(fn->owner_class.as<TypeObj>()->base, self);
   s->type = in.t.object;
   return Value(s);

@@ -573,7 +573,8 @@ aio::Coro<Value> Interpreter::coroutine_for_task(const Value& awaitable, const c
     if (started) raise("RuntimeError", "cannot reuse already awaited coroutine");
     return await_value(awaitable);
   }
-  raise("TypeError", std::string(caller) + ": a coroutine was expected, got " + repr(awaitable));
+  (void)caller;
+  raise("TypeError", "a coroutine was expected, got " + repr(awaitable));
 }
 
 void install_asyncio(Interpreter& in) {

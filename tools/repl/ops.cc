@@ -619,7 +619,6 @@ bool find_attr(Interpreter& in, const Value& obj, const std::string& name, Value
       auto it = t->attrs.find(name);
       if (it == t->attrs.end()) continue;
       if (is_plain_function(in, it->second)) {
-        if (for_call) { out = it->second; unbound = true; return true; }
         out = bind(in, sup->self, it->second);
         return true;
       }

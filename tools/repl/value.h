@@ -133,9 +133,14 @@ struct TypeObj : Object {
   bool user_defined = false;
   std::string help;  // help(): the aio C++ signature and docs page
   bool is_subtype_of(const TypeObj* other) const {
-    for (const TypeObj* t = this; t; t = t->base) if (t == other) return true;
+    for (const TypeObj* t = this; t; t = t->base) {
+      if (t == other || t->extra_base == other) return true;
+    }
     return false;
   }
+  // A second base for the one built-in class that has two: ExceptionGroup is
+  // both a BaseExceptionGroup and an Exception.
+  TypeObj* extra_base = nullptr;
   // Finds an attribute along the base chain.
   const Value* lookup(const std::string& attr) const {
     for (const TypeObj* t = this; t; t = t->base) {
