@@ -1297,7 +1297,7 @@ void Interpreter::install_builtins() {
       name = in.type_of(v)->name;
     }
     if (text.empty()) text = "(no aio mapping recorded: a REPL-level object)";
-    std::string out = name + ": " + text + "\n";
+    std::string out = text + "\n";
     std::fwrite(out.data(), 1, out.size(), stdout);
     return Value();
   }, "help(name): prints the aio C++ API a name maps to and its docs page");

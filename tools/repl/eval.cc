@@ -21,13 +21,21 @@ enum class Flow { kNormal, kBreak, kContinue, kReturn };
 
 // Stack depth guard: the native stack is what deep recursion exhausts (in the
 // interpreter's C++ recursion and in nested coroutine resumption alike).
+// The frame address, not a local's: under ASan's fake stacks locals live on
+// the heap, frames do not.
 thread_local const char* stack_base = nullptr;
 constexpr std::ptrdiff_t kStackLimit = 3 * 1024 * 1024;
 
 void check_stack(Interpreter& in) {
-  char here;
-  if (stack_base == nullptr) stack_base = &here;
-  if (stack_base - &here > kStackLimit) in.raise("RecursionError", "maximum recursion depth exceeded");
+  const char* here = static_cast<const char*>(__builtin_frame_address(0));
+  if (stack_base == nullptr || here > stack_base) stack_base = here;
+  if (stack_base - here > kStackLimit) in.raise("RecursionError", "maximum recursion depth exceeded");
+}
+
+void count_statement(Interpreter& in) {
+  if (in.options.max_statements != 0 && ++in.statements_run > in.options.max_statements) {
+    in.raise("RuntimeError", "the statement budget (--max-statements) is exhausted");
+  }
 }
 
 void add_traceback(Interpreter& in, const Value& exc, Frame& frame, int line) {
@@ -1057,6 +1065,7 @@ Flow exec_body(Interpreter& in, Body& body, Frame& f) {
   for (auto& s : body) {
     Flow fl;
     try {
+      count_statement(in);
       fl = exec(in, *s, f);
     } catch (...) {
       annotate_and_rethrow(in, f, s->line);
@@ -1075,6 +1084,7 @@ aio::Coro<Flow> exec_body_async(Interpreter* in, Body* body, Frame* f) {
     Flow fl = Flow::kNormal;
     bool failed = false;
     try {
+      count_statement(*in);
       if (s->has_await) fl = co_await exec_async(in, s.get(), f);
       else fl = exec(*in, *s, *f);
     } catch (...) {
@@ -1514,8 +1524,7 @@ void run_module_body(Interpreter& in, const std::shared_ptr<Program>& program, A
   Frame frame;
   frame.def = program->module.get();
   frame.globals = &globals;
-  char here;
-  if (stack_base == nullptr) stack_base = &here;
+  check_stack(in);
   exec_body(in, program->module->body, frame);
 }
 

@@ -97,6 +97,8 @@ class Interpreter {
   struct Options {
     Options() {}
     bool virtual_time = false;
+    // Stops a program after this many statements (0: no limit): for fuzzing.
+    std::uint64_t max_statements = 0;
   };
   explicit Interpreter(Options options = Options());
   ~Interpreter();
@@ -180,6 +182,7 @@ class Interpreter {
   std::vector<std::string> argv;
   Options options;
   bool in_asyncio_run = false;
+  std::uint64_t statements_run = 0;
   std::uint64_t random_state[2] = {0x853c49e6748fea9bULL, 0xda3e39cb94b95bdbULL};
 
  private:

@@ -53,8 +53,6 @@ std::string decode_escapes(const std::string& body, bool bytes, int line, int co
     }
     char e = body[++i];
     auto hex = [&](int digits) -> std::uint32_t {
-      if (i + digits >= body.size() + 0 && i + digits > body.size() - 1 + 1) {
-      }
       std::uint32_t value = 0;
       for (int k = 0; k < digits; ++k) {
         if (i + 1 >= body.size() || !std::isxdigit(static_cast<unsigned char>(body[i + 1]))) {
@@ -148,12 +146,8 @@ std::vector<Token> tokenize(const std::string& src) {
       i = j;
       at_line_start = false;
       if (width > indents.back()) {
-        if (!tokens.empty() && tokens.back().kind != Tok::kNewline) {
-        }
-        bool block_opened = !tokens.empty() && tokens.size() >= 2 && tokens[tokens.size() - 2].kind == Tok::kOp &&
-                            tokens[tokens.size() - 2].text == ":";
-        if (!block_opened) throw SyntaxError("IndentationError", "unexpected indent", line, column(i));
         indents.push_back(width);
+        if (indents.size() > 100) throw SyntaxError("IndentationError", "too many levels of indentation", line, column(i));
         push(Tok::kIndent, "", i);
       } else {
         while (width < indents.back()) {
@@ -331,6 +325,7 @@ std::vector<Token> tokenize(const std::string& src) {
       throw SyntaxError("SyntaxError", "invalid character '" + shown + "'", line, column(i));
     }
     if (op == "(" || op == "[" || op == "{") {
+      if (brackets.size() >= 200) throw SyntaxError("SyntaxError", "too many nested parentheses", line, column(i));
       push(Tok::kOp, op, i);
       brackets.emplace_back(op[0], tokens.back());
     } else if (op == ")" || op == "]" || op == "}") {

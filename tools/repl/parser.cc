@@ -118,6 +118,8 @@ class Parser {
 
   void parse_statement(Body& body) {
     const Token& t = peek();
+    if (++block_depth_ > 100) throw SyntaxError("SyntaxError", "too many statically nested blocks", t.line, t.column);
+    struct Leave { int& d; ~Leave() { --d; } } leave{block_depth_};
     if (t.kind == Tok::kIndent) throw SyntaxError("IndentationError", "unexpected indent", t.line, t.column);
     if (t.kind == Tok::kName) {
       const std::string& w = t.text;
@@ -592,6 +594,7 @@ class Parser {
   }
 
   ExprP parse_test() {
+    Depth depth(*this, peek());
     if (is_kw("lambda")) return parse_lambda();
     const Token& t = peek();
     ExprP body = parse_or();
@@ -641,6 +644,7 @@ class Parser {
     return e;
   }
   ExprP parse_not() {
+    Depth depth(*this, peek());
     if (is_kw("not")) {
       const Token& t = next();
       auto e = make(EK::kNot, t);
@@ -720,6 +724,7 @@ class Parser {
     return left;
   }
   ExprP parse_factor() {
+    Depth depth(*this, peek());
     if (is_op("-") || is_op("+") || is_op("~")) {
       const Token& t = next();
       auto e = make(EK::kUnary, t);
@@ -1066,6 +1071,16 @@ class Parser {
     return e;
   }
 
+  // Bounds the recursion on hostile input ("((((...", "not not not ...").
+  struct Depth {
+    Parser& p;
+    explicit Depth(Parser& parser, const Token& at) : p(parser) {
+      if (++p.depth_ > 200) throw SyntaxError("SyntaxError", "too many nested parentheses or expressions", at.line, at.column);
+    }
+    ~Depth() { --p.depth_; }
+  };
+  int depth_ = 0;
+  int block_depth_ = 0;
   std::vector<Token> t_;
   std::size_t p_ = 0;
   std::string filename_;
