@@ -509,11 +509,11 @@ void install_asyncio_exceptions(Interpreter& in, ModuleObj* m) {
   cancelled->help = "aio::CancelledError — docs/async.md#cancellation";
   in.add_exception("InvalidStateError", in.exception_type("Exception"), "asyncio.exceptions")->help = "aio::InvalidStateError — async/errors.h";
   TypeObj* incomplete = in.add_exception("IncompleteReadError", in.exception_type("EOFError"), "asyncio.exceptions");
-  incomplete->help = "aio::IncompleteReadError (partial, expected) — docs/streams.md";
-  in.add_exception("LimitOverrunError", in.exception_type("Exception"), "asyncio.exceptions")->help = "aio::LimitOverrunError — docs/streams.md";
-  in.add_exception("QueueEmpty", in.exception_type("Exception"), "asyncio.queues")->help = "aio::QueueEmpty — docs/queues.md";
-  in.add_exception("QueueFull", in.exception_type("Exception"), "asyncio.queues")->help = "aio::QueueFull — docs/queues.md";
-  in.add_exception("QueueShutDown", in.exception_type("Exception"), "asyncio.queues")->help = "aio::QueueShutDown — docs/queues.md";
+  incomplete->help = "aio::IncompleteReadError (partial, expected) — docs/streams.md#asyncio--aio";
+  in.add_exception("LimitOverrunError", in.exception_type("Exception"), "asyncio.exceptions")->help = "aio::LimitOverrunError — docs/streams.md#asyncio--aio";
+  in.add_exception("QueueEmpty", in.exception_type("Exception"), "asyncio.queues")->help = "aio::QueueEmpty — docs/queues.md#asyncio--aio";
+  in.add_exception("QueueFull", in.exception_type("Exception"), "asyncio.queues")->help = "aio::QueueFull — docs/queues.md#asyncio--aio";
+  in.add_exception("QueueShutDown", in.exception_type("Exception"), "asyncio.queues")->help = "aio::QueueShutDown — docs/queues.md#asyncio--aio";
   in.add_exception("BrokenBarrierError", in.exception_type("RuntimeError"), "asyncio.exceptions")->help = "aio::BrokenBarrierError — docs/sync.md";
   in.add_exception("SendfileNotAvailableError", in.exception_type("RuntimeError"), "asyncio.exceptions");
   for (const char* name : {"CancelledError", "InvalidStateError", "IncompleteReadError", "LimitOverrunError", "QueueEmpty",
@@ -589,8 +589,8 @@ void install_asyncio(Interpreter& in) {
     A[name] = in.builtin(name, std::move(fn), help);
   };
   install_asyncio_exceptions(in, m);
-  in.t.task->help = "aio::Task<T> (cancel, cancelled, cancelling, uncancel, done, result, exception, get_name, set_name, add_done_callback) — docs/async.md#tasks";
-  in.t.future->help = "aio::Future<T> — docs/async.md#futures";
+  in.t.task->help = "aio::Task<T> (cancel, cancelled, cancelling, uncancel, done, result, exception, get_name, set_name, add_done_callback) — docs/async.md#tasks-aiocreate_task";
+  in.t.future->help = "aio::Future<T> — docs/async.md#futures-aiofuturet";
   A["Task"] = Value(in.t.task);
   A["Future"] = Value(in.t.future);
 
@@ -611,14 +611,14 @@ void install_asyncio(Interpreter& in) {
     } catch (const aio::KeyboardInterrupt&) {
       in.throw_exception(in.new_exception(in.exception_type("KeyboardInterrupt"), {}));
     }
-  }, "aio::run(Coro<T>, RunOptions) — docs/async.md#running-a-program");
+  }, "aio::run(Coro<T>, RunOptions) — docs/async.md#running-a-program-aiorun");
 
   def("sleep", [](Interpreter& in, CallArgs& a) -> Value {
     std::optional<aio::Duration> delay = in.to_duration(in.arg(a, 0, "delay", "sleep"), "sleep()");
     Value result = in.arg(a, 1, "result", "sleep", Value());
     aio::Duration d = *delay;
     return in.native_coro("sleep", [d, result] { return sleep_coro(d, result); });
-  }, "aio::sleep(duration) / aio::sleep(duration, T result) — docs/async.md#sleep");
+  }, "aio::sleep(duration) / aio::sleep(duration, T result) — docs/async.md#coroutines-aiocorot");
 
   def("create_task", [](Interpreter& in, CallArgs& a) -> Value {
     Value coro = in.arg(a, 0, "coro", "create_task");
@@ -628,7 +628,7 @@ void install_asyncio(Interpreter& in) {
     aio::TaskOptions options;
     if (!name.is_none()) options.name = in.str(name);
     return make_task(in, aio::create_task(loop, std::move(c), options), coro);
-  }, "aio::create_task(Coro<T>, name) -> aio::Task<T> — docs/async.md#tasks");
+  }, "aio::create_task(Coro<T>, name) -> aio::Task<T> — docs/async.md#tasks-aiocreate_task");
   A["ensure_future"] = A["create_task"];
 
   def("current_task", [](Interpreter& in, CallArgs&) -> Value {
@@ -636,14 +636,14 @@ void install_asyncio(Interpreter& in) {
     std::optional<aio::AnyTask> task = aio::current_task();
     if (!task) return Value();
     return task_value(in, *task);
-  }, "aio::current_task() -> std::optional<aio::AnyTask> — docs/async.md#tasks");
+  }, "aio::current_task() -> std::optional<aio::AnyTask> — docs/async.md#tasks-aiocreate_task");
 
   def("all_tasks", [](Interpreter& in, CallArgs&) -> Value {
     running_loop(in);
     Value out = new_set(in);
     for (const aio::AnyTask& task : aio::all_tasks()) set_add(in, out, task_value(in, task));
     return out;
-  }, "aio::all_tasks() -> std::vector<aio::AnyTask> — docs/async.md#tasks");
+  }, "aio::all_tasks() -> std::vector<aio::AnyTask> — docs/async.md#tasks-aiocreate_task");
 
   def("gather", [](Interpreter& in, CallArgs& a) -> Value {
     bool return_exceptions = false;
@@ -655,7 +655,7 @@ void install_asyncio(Interpreter& in) {
     for (const Value& aw : a.pos) tasks.push_back(ensure_task(in, aw, "gather"));
     Interpreter* self = &in;
     return in.native_coro("gather", [self, tasks, return_exceptions] { return gather_coro(self, tasks, return_exceptions); });
-  }, "aio::gather(std::vector<Task<T>>) / aio::gather(aio::return_exceptions, ...) — docs/async.md#gather");
+  }, "aio::gather(std::vector<Task<T>>) / aio::gather(aio::return_exceptions, ...) — docs/async.md#gather-shield-wait-as_completed");
 
   def("wait_for", [](Interpreter& in, CallArgs& a) -> Value {
     Value aw = in.arg(a, 0, "fut", "wait_for");
@@ -666,12 +666,12 @@ void install_asyncio(Interpreter& in) {
     }
     aio::Task<Value> task = ensure_task(in, aw, "wait_for");
     return in.native_coro("wait_for", [task, delay] { return wait_for_task(task, delay); });
-  }, "aio::wait_for(Awaitable, duration) — docs/async.md#wait_for");
+  }, "aio::wait_for(Awaitable, duration) — docs/async.md#the-timeout-object-and-wait_for");
 
   def("shield", [](Interpreter& in, CallArgs& a) -> Value {
     aio::Task<Value> task = ensure_task(in, in.arg(a, 0, "arg", "shield"), "shield");
     return in.native_coro("shield", [task] { return shield_coro(task); });
-  }, "aio::shield(Task<T>) — docs/async.md#shield");
+  }, "aio::shield(Task<T>) — docs/async.md#gather-shield-wait-as_completed");
 
   A["FIRST_COMPLETED"] = in.str_value("FIRST_COMPLETED");
   A["FIRST_EXCEPTION"] = in.str_value("FIRST_EXCEPTION");
@@ -697,7 +697,7 @@ void install_asyncio(Interpreter& in) {
     }
     Interpreter* self = &in;
     return in.native_coro("wait", [self, originals, tasks, rw, timeout] { return wait_coro(self, originals, tasks, rw, timeout); });
-  }, "aio::wait(std::vector<Task<T>>, ReturnWhen, timeout) -> WaitResult{done, pending} — docs/async.md#wait");
+  }, "aio::wait(std::vector<Task<T>>, ReturnWhen, timeout) -> WaitResult{done, pending} — docs/async.md#gather-shield-wait-as_completed");
 
   def("as_completed", [](Interpreter& in, CallArgs& a) -> Value {
     std::vector<Value> items = in.to_vector(in.arg(a, 0, "fs", "as_completed"));
@@ -712,26 +712,26 @@ void install_asyncio(Interpreter& in) {
     }
     obj->iterator = std::make_unique<aio::AsCompleted<Value>>(std::move(tasks), timeout);
     return v;
-  }, "aio::AsCompleted<T>(std::vector<Task<T>>, timeout).next() — docs/async.md#as_completed");
+  }, "aio::AsCompleted<T>(std::vector<Task<T>>, timeout).next() — docs/async.md#gather-shield-wait-as_completed");
 
   def("timeout", [](Interpreter& in, CallArgs& a) -> Value {
     std::optional<aio::Duration> delay = in.to_duration(in.arg(a, 0, "delay", "timeout"), "timeout()");
     return Value(new TimeoutObj(nt.timeout, delay, std::nullopt, false));
-  }, "aio::timeout(duration, body(aio::Timeout&)) — docs/async.md#timeouts");
+  }, "aio::timeout(duration, body(aio::Timeout&)) — docs/async.md#timeouts-aiotimeout");
   def("timeout_at", [](Interpreter& in, CallArgs& a) -> Value {
     Value when = in.arg(a, 0, "when", "timeout_at");
     std::optional<aio::TimePoint> at;
     if (!when.is_none()) at = time_point_of(in.to_float(when, "timeout_at()"));
     return Value(new TimeoutObj(nt.timeout, std::nullopt, at, true));
-  }, "aio::timeout_at(TimePoint, body(aio::Timeout&)) — docs/async.md#timeouts");
+  }, "aio::timeout_at(TimePoint, body(aio::Timeout&)) — docs/async.md#timeouts-aiotimeout");
 
   def("TaskGroup", [](Interpreter&, CallArgs&) -> Value { return Value(new TaskGroupObj(nt.task_group)); },
-      "aio::task_group([](aio::TaskGroup&) -> Coro<T>) — docs/async.md#taskgroup");
+      "aio::task_group([](aio::TaskGroup&) -> Coro<T>) — docs/async.md#structured-concurrency-task_group");
 
   def("get_running_loop", [](Interpreter& in, CallArgs&) -> Value {
     running_loop(in);
     return Value(new LoopObj(nt.loop));
-  }, "aio::get_running_loop() -> aio::EventLoop& — docs/async.md#the-event-loop");
+  }, "aio::get_running_loop() -> aio::EventLoop& — docs/async.md#the-event-loop-aioeventloop");
   A["get_event_loop"] = A["get_running_loop"];
 
   def("iscoroutine", [](Interpreter& in, CallArgs& a) {
@@ -747,27 +747,27 @@ void install_asyncio(Interpreter& in) {
     return Value::boolean(type == in.t.task || type == in.t.future);
   }, "aio::Future<T> or aio::Task<T>");
 
-  def("Event", [](Interpreter&, CallArgs&) -> Value { return Value(new EventObj(nt.event)); }, "aio::Event — docs/sync.md#event");
-  def("Lock", [](Interpreter&, CallArgs&) -> Value { return Value(new LockObj(nt.lock)); }, "aio::Lock — docs/sync.md#lock");
+  def("Event", [](Interpreter&, CallArgs&) -> Value { return Value(new EventObj(nt.event)); }, "aio::Event — docs/sync.md#asyncio--aio");
+  def("Lock", [](Interpreter&, CallArgs&) -> Value { return Value(new LockObj(nt.lock)); }, "aio::Lock — docs/sync.md#asyncio--aio");
   def("Semaphore", [](Interpreter& in, CallArgs& a) -> Value {
     std::int64_t value = in.to_int(in.arg(a, 0, "value", "Semaphore", Value::integer(1)), "Semaphore");
     if (value < 0) in.raise("ValueError", "Semaphore initial value must be >= 0");
     return Value(new SemaphoreObj(nt.semaphore, static_cast<long>(value)));
-  }, "aio::Semaphore(long) — docs/sync.md#semaphore");
+  }, "aio::Semaphore(long) — docs/sync.md#asyncio--aio");
   def("BoundedSemaphore", [](Interpreter& in, CallArgs& a) -> Value {
     std::int64_t value = in.to_int(in.arg(a, 0, "value", "BoundedSemaphore", Value::integer(1)), "BoundedSemaphore");
     if (value < 0) in.raise("ValueError", "Semaphore initial value must be >= 0");
     return Value(new BoundedSemaphoreObj(nt.bounded_semaphore, static_cast<long>(value)));
-  }, "aio::BoundedSemaphore(long) — docs/sync.md#semaphore");
+  }, "aio::BoundedSemaphore(long) — docs/sync.md#asyncio--aio");
   def("Condition", [](Interpreter& in, CallArgs& a) -> Value {
     if (!a.pos.empty() && !a.pos[0].is_none()) in.raise("TypeError", "Condition(lock): sharing a Lock is not supported by the aio REPL");
     return Value(new ConditionObj(nt.condition));
-  }, "aio::Condition — docs/sync.md#condition");
+  }, "aio::Condition — docs/sync.md#asyncio--aio");
   def("Barrier", [](Interpreter& in, CallArgs& a) -> Value {
     std::int64_t parties = in.to_int(in.arg(a, 0, "parties", "Barrier"), "Barrier");
     if (parties < 1) in.raise("ValueError", "parties must be > 0");
     return Value(new BarrierObj(nt.barrier, static_cast<long>(parties)));
-  }, "aio::Barrier(long parties) — docs/sync.md#barrier");
+  }, "aio::Barrier(long parties) — docs/sync.md#asyncio--aio");
   auto queue_ctor = [](int kind) {
     return [kind](Interpreter& in, CallArgs& a) -> Value {
       std::int64_t maxsize = in.to_int(in.arg(a, 0, "maxsize", "Queue", Value::integer(0)), "Queue");
@@ -776,21 +776,21 @@ void install_asyncio(Interpreter& in) {
       return Value(new QueueObj<aio::PriorityQueue<Value, ValueLess>>(nt.queue, maxsize, "PriorityQueue"));
     };
   };
-  def("Queue", queue_ctor(0), "aio::Queue<T>(maxsize) — docs/queues.md");
-  def("LifoQueue", queue_ctor(1), "aio::LifoQueue<T>(maxsize) — docs/queues.md");
-  def("PriorityQueue", queue_ctor(2), "aio::PriorityQueue<T>(maxsize) — docs/queues.md");
+  def("Queue", queue_ctor(0), "aio::Queue<T>(maxsize) — docs/queues.md#asyncio--aio");
+  def("LifoQueue", queue_ctor(1), "aio::LifoQueue<T>(maxsize) — docs/queues.md#asyncio--aio");
+  def("PriorityQueue", queue_ctor(2), "aio::PriorityQueue<T>(maxsize) — docs/queues.md#asyncio--aio");
 
   def("open_connection", [](Interpreter& in, CallArgs& a) -> Value {
     std::string host = in.str(in.arg(a, 0, "host", "open_connection"));
     std::uint16_t port = port_of(in, in.arg(a, 1, "port", "open_connection"));
     Interpreter* self = &in;
     return in.native_coro("open_connection", [self, host, port] { return open_connection_coro(self, host, port); });
-  }, "aio::open_connection(host, port) -> aio::Streams{reader, writer} — docs/streams.md");
+  }, "aio::open_connection(host, port) -> aio::Streams{reader, writer} — docs/streams.md#asyncio--aio");
   def("open_unix_connection", [](Interpreter& in, CallArgs& a) -> Value {
     std::string path = in.str(in.arg(a, 0, "path", "open_unix_connection"));
     Interpreter* self = &in;
     return in.native_coro("open_unix_connection", [self, path] { return open_unix_connection_coro(self, path); });
-  }, "aio::open_unix_connection(path) — docs/streams.md");
+  }, "aio::open_unix_connection(path) — docs/streams.md#asyncio--aio");
   def("start_server", [](Interpreter& in, CallArgs& a) -> Value {
     Value handler = in.arg(a, 0, "client_connected_cb", "start_server");
     Value host_value = in.arg(a, 1, "host", "start_server", Value());
@@ -798,18 +798,18 @@ void install_asyncio(Interpreter& in) {
     std::uint16_t port = port_of(in, in.arg(a, 2, "port", "start_server", Value()));
     Interpreter* self = &in;
     return in.native_coro("start_server", [self, handler, host, port] { return start_server_coro(self, handler, host, port); });
-  }, "aio::start_server(ClientConnected, host, port) -> aio::Server — docs/streams.md");
+  }, "aio::start_server(ClientConnected, host, port) -> aio::Server — docs/streams.md#asyncio--aio");
   def("start_unix_server", [](Interpreter& in, CallArgs& a) -> Value {
     Value handler = in.arg(a, 0, "client_connected_cb", "start_unix_server");
     std::string path = in.str(in.arg(a, 1, "path", "start_unix_server"));
     Interpreter* self = &in;
     return in.native_coro("start_unix_server", [self, handler, path] { return start_unix_server_coro(self, handler, path); });
-  }, "aio::start_unix_server(ClientConnected, path) -> aio::Server — docs/streams.md");
+  }, "aio::start_unix_server(ClientConnected, path) -> aio::Server — docs/streams.md#asyncio--aio");
   def("StreamReader", [](Interpreter& in, CallArgs& a) -> Value {
     std::int64_t limit = in.to_int(in.arg(a, 0, "limit", "StreamReader", Value::integer(64 * 1024)), "StreamReader");
     if (limit <= 0) in.raise("ValueError", "Limit cannot be <= 0");
     return new_reader(in, aio::StreamReader(static_cast<std::size_t>(limit)));
-  }, "aio::StreamReader(limit) — docs/streams.md");
+  }, "aio::StreamReader(limit) — docs/streams.md#asyncio--aio");
 
   // asyncio.subprocess
   auto* sub = new ModuleObj("asyncio.subprocess");
@@ -828,34 +828,34 @@ void install_asyncio(Interpreter& in) {
     aio::SubprocessOptions options = subprocess_options(in, a);
     Interpreter* self = &in;
     return in.native_coro("create_subprocess_exec", [self, program, args, options] { return exec_coro(self, program, args, options); });
-  }, "aio::create_subprocess_exec(program, args, SubprocessOptions) -> aio::Process — docs/subprocess.md");
+  }, "aio::create_subprocess_exec(program, args, SubprocessOptions) -> aio::Process — docs/subprocess.md#asyncio--aio");
   def("create_subprocess_shell", [](Interpreter& in, CallArgs& a) -> Value {
     std::string command = text_of(in, in.arg(a, 0, "cmd", "create_subprocess_shell"), "create_subprocess_shell");
     aio::SubprocessOptions options = subprocess_options(in, a);
     Interpreter* self = &in;
     return in.native_coro("create_subprocess_shell", [self, command, options] { return shell_coro(self, command, options); });
-  }, "aio::create_subprocess_shell(command, SubprocessOptions) -> aio::Process — docs/subprocess.md");
+  }, "aio::create_subprocess_shell(command, SubprocessOptions) -> aio::Process — docs/subprocess.md#asyncio--aio");
   sub->attrs["create_subprocess_exec"] = A["create_subprocess_exec"];
   sub->attrs["create_subprocess_shell"] = A["create_subprocess_shell"];
 
   // ---- the native types' methods ----
-  nt.loop = native_type(in, "EventLoop", "aio", "aio::EventLoop — docs/async.md#the-event-loop");
+  nt.loop = native_type(in, "EventLoop", "aio", "aio::EventLoop — docs/async.md#the-event-loop-aioeventloop");
   nt.handle = native_type(in, "TimerHandle", "asyncio.events", "aio::Handle / aio::TimerHandle");
-  nt.timeout = native_type(in, "Timeout", "asyncio.timeouts", "aio::Timeout (when, reschedule, expired) — docs/async.md#timeouts");
-  nt.task_group = native_type(in, "TaskGroup", "asyncio.taskgroups", "aio::TaskGroup — docs/async.md#taskgroup");
-  nt.lock = native_type(in, "Lock", "asyncio.locks", "aio::Lock — docs/sync.md#lock");
-  nt.semaphore = native_type(in, "Semaphore", "asyncio.locks", "aio::Semaphore — docs/sync.md#semaphore");
-  nt.bounded_semaphore = native_type(in, "BoundedSemaphore", "asyncio.locks", "aio::BoundedSemaphore — docs/sync.md#semaphore");
-  nt.condition = native_type(in, "Condition", "asyncio.locks", "aio::Condition — docs/sync.md#condition");
-  nt.event = native_type(in, "Event", "asyncio.locks", "aio::Event — docs/sync.md#event");
-  nt.barrier = native_type(in, "Barrier", "asyncio.locks", "aio::Barrier — docs/sync.md#barrier");
-  nt.queue = native_type(in, "Queue", "asyncio.queues", "aio::Queue<T> — docs/queues.md");
-  nt.reader = native_type(in, "StreamReader", "asyncio.streams", "aio::StreamReader — docs/streams.md");
-  nt.writer = native_type(in, "StreamWriter", "asyncio.streams", "aio::StreamWriter — docs/streams.md");
-  nt.server = native_type(in, "Server", "asyncio.base_events", "aio::Server — docs/streams.md");
+  nt.timeout = native_type(in, "Timeout", "asyncio.timeouts", "aio::Timeout (when, reschedule, expired) — docs/async.md#timeouts-aiotimeout");
+  nt.task_group = native_type(in, "TaskGroup", "asyncio.taskgroups", "aio::TaskGroup — docs/async.md#structured-concurrency-task_group");
+  nt.lock = native_type(in, "Lock", "asyncio.locks", "aio::Lock — docs/sync.md#asyncio--aio");
+  nt.semaphore = native_type(in, "Semaphore", "asyncio.locks", "aio::Semaphore — docs/sync.md#asyncio--aio");
+  nt.bounded_semaphore = native_type(in, "BoundedSemaphore", "asyncio.locks", "aio::BoundedSemaphore — docs/sync.md#asyncio--aio");
+  nt.condition = native_type(in, "Condition", "asyncio.locks", "aio::Condition — docs/sync.md#asyncio--aio");
+  nt.event = native_type(in, "Event", "asyncio.locks", "aio::Event — docs/sync.md#asyncio--aio");
+  nt.barrier = native_type(in, "Barrier", "asyncio.locks", "aio::Barrier — docs/sync.md#asyncio--aio");
+  nt.queue = native_type(in, "Queue", "asyncio.queues", "aio::Queue<T> — docs/queues.md#asyncio--aio");
+  nt.reader = native_type(in, "StreamReader", "asyncio.streams", "aio::StreamReader — docs/streams.md#asyncio--aio");
+  nt.writer = native_type(in, "StreamWriter", "asyncio.streams", "aio::StreamWriter — docs/streams.md#asyncio--aio");
+  nt.server = native_type(in, "Server", "asyncio.base_events", "aio::Server — docs/streams.md#asyncio--aio");
   nt.socket = native_type(in, "TransportSocket", "asyncio.trsock", "aio::SocketAddress");
-  nt.process = native_type(in, "Process", "asyncio.subprocess", "aio::Process — docs/subprocess.md");
-  nt.as_completed = native_type(in, "as_completed", "asyncio.tasks", "aio::AsCompleted<T> — docs/async.md#as_completed");
+  nt.process = native_type(in, "Process", "asyncio.subprocess", "aio::Process — docs/subprocess.md#asyncio--aio");
+  nt.as_completed = native_type(in, "as_completed", "asyncio.tasks", "aio::AsCompleted<T> — docs/async.md#gather-shield-wait-as_completed");
 
   // Task
   TypeObj* task = in.t.task;

@@ -299,7 +299,7 @@ TEST(Session, SyntaxErrorIsReported) {
 
 TEST(Help, NamesTheAioApi) {
   Outcome r = run_script("import asyncio\nhelp(asyncio.wait_for)\nhelp(asyncio.Queue)\n");
-  EXPECT_EQ(r.out, "aio::wait_for(Awaitable, duration) — docs/async.md#wait_for\naio::Queue<T>(maxsize) — docs/queues.md\n");
+  EXPECT_EQ(r.out, "aio::wait_for(Awaitable, duration) — docs/async.md#the-timeout-object-and-wait_for\naio::Queue<T>(maxsize) — docs/queues.md#asyncio--aio\n");
 }
 
 }  // namespace
