@@ -109,7 +109,9 @@ std::string decode_escapes(const std::string& body, bool bytes, int line, int co
   return out;
 }
 
-std::vector<Token> tokenize(const std::string& src) {
+std::vector<Token> tokenize(const std::string& src) { return tokenize(src, nullptr); }
+
+std::vector<Token> tokenize(const std::string& src, std::optional<SyntaxError>* unclosed) {
   std::vector<Token> tokens;
   std::vector<int> indents{0};
   std::vector<std::pair<char, Token>> brackets;
@@ -347,7 +349,11 @@ std::vector<Token> tokenize(const std::string& src) {
   }
   if (!brackets.empty()) {
     const Token& o = brackets.back().second;
-    throw SyntaxError("SyntaxError", "'" + std::string(1, brackets.back().first) + "' was never closed", o.line, o.column);
+    SyntaxError error("SyntaxError", "'" + std::string(1, brackets.back().first) + "' was never closed", o.line, o.column);
+    if (unclosed == nullptr) throw error;
+    unclosed->emplace(error);
+    push(Tok::kEnd, "", i);
+    return tokens;
   }
   if (!tokens.empty() && tokens.back().kind != Tok::kNewline && tokens.back().kind != Tok::kDedent) {
     push(Tok::kNewline, "", i);

@@ -11,6 +11,7 @@
 #ifndef AIO_TOOLS_REPL_LEXER_H_
 #define AIO_TOOLS_REPL_LEXER_H_
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -43,6 +44,11 @@ struct Token {
 // Splits `source` into tokens. The last tokens are NEWLINE (if the last line has
 // content), the DEDENTs that close open blocks, and END. Throws SyntaxError.
 std::vector<Token> tokenize(const std::string& source);
+
+// As tokenize(), except that a bracket still open at the end of the input is not
+// thrown: the error is stored in `*unclosed` and the tokens end there, so the
+// parser can report an earlier error first (as CPython does).
+std::vector<Token> tokenize(const std::string& source, std::optional<SyntaxError>* unclosed);
 
 // Decodes the escapes of a (non-raw) string body; `bytes` rejects non-ASCII.
 // Throws SyntaxError located at line/column on a malformed escape.

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -73,7 +74,11 @@ int main(int argc, char** argv) {
     if (have_code) {
       status = run_program(in, code, "<string>");
     } else if (i < argc && std::string(argv[i]) != "-") {
-      std::ifstream file(argv[i], std::ios::binary);
+      // `bazel run` starts us in the runfiles tree: relative paths are the user's.
+      std::string path = argv[i];
+      const char* user_dir = std::getenv("BUILD_WORKING_DIRECTORY");
+      if (user_dir != nullptr && !path.empty() && path[0] != '/') path = std::string(user_dir) + "/" + path;
+      std::ifstream file(path, std::ios::binary);
       if (!file) {
         std::fprintf(stderr, "repl: can't open file '%s': [Errno %d] %s\n", argv[i], errno, std::strerror(errno));
         return 2;
@@ -82,6 +87,11 @@ int main(int argc, char** argv) {
       text << file.rdbuf();
       status = run_program(in, text.str(), argv[i]);
     } else {
+      if (isatty(0)) {
+        std::fprintf(stderr,
+                     "aio REPL: asyncio's Python, run by aio (docs/repl.md). The interactive console comes next;\n"
+                     "for now type statements (top-level await works) and end with Ctrl-D.\n");
+      }
       std::stringstream text;
       text << std::cin.rdbuf();
       repl::Session session(in);

@@ -1555,8 +1555,16 @@ std::shared_ptr<Program> parse_program(const std::string& source, const std::str
     program->lines.push_back(source.substr(start, end - start));
     start = end + 1;
   }
-  Parser parser(tokenize(source), filename);
-  program->module = parser.parse_module();
+  std::optional<SyntaxError> unclosed;
+  Parser parser(tokenize(source, &unclosed), filename);
+  try {
+    program->module = parser.parse_module();
+  } catch (const SyntaxError& e) {
+    // An error the parser found before the end wins over the open bracket.
+    if (unclosed && (e.message == "unexpected EOF while parsing" || e.line > unclosed->line)) throw *unclosed;
+    throw;
+  }
+  if (unclosed) throw *unclosed;
   Resolver resolver(options.top_level_await);
   resolver.resolve_module(*program->module);
   return program;
