@@ -1438,6 +1438,11 @@ void install_time_random_sys(Interpreter& in) {
     return Value::integer(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
   });
   T["perf_counter_ns"] = T["monotonic_ns"];
+  T["process_time"] = in.builtin("process_time", [](Interpreter&, CallArgs&) {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return Value::real(static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9);
+  }, "clock_gettime(CLOCK_PROCESS_CPUTIME_ID)");
   T["sleep"] = in.builtin("sleep", [](Interpreter& in, CallArgs& a) {
     double s = in.to_float(in.arg(a, 0, "secs", "sleep"), "sleep");
     if (s < 0) in.raise("ValueError", "sleep length must be non-negative");

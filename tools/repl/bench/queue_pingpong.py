@@ -15,13 +15,13 @@ async def main():
     ping = asyncio.Queue(1)
     pong = asyncio.Queue(1)
     peer = asyncio.create_task(echo(ping, pong))
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     for i in range(N):
         await ping.put(i)
         await pong.get()
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     await peer
-    print(f"queue_pingpong {elapsed / N * 1e9:.0f} ns/op")
+    print(f"queue_pingpong {elapsed / N * 1e9:.0f} ns/op wall, {cpu / N * 1e9:.0f} ns/op cpu")
 
 
 asyncio.run(main())

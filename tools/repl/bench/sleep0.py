@@ -6,11 +6,11 @@ N = 100_000
 
 
 async def main():
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     for _ in range(N):
         await asyncio.sleep(0)
-    elapsed = time.perf_counter() - start
-    print(f"sleep0 {elapsed / N * 1e9:.0f} ns/op")
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    print(f"sleep0 {elapsed / N * 1e9:.0f} ns/op wall, {cpu / N * 1e9:.0f} ns/op cpu")
 
 
 asyncio.run(main())
