@@ -481,14 +481,14 @@ void Interpreter::install_builtins() {
 
   // ---- str methods ----
   add_method(t.str, "upper", [](Interpreter& in, CallArgs& a) {
-    std::string s = S(in, a, "upper");
-    for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return in.str_value(std::move(s));
+    std::vector<std::uint32_t> cps = utf8_decode(S(in, a, "upper"));
+    for (auto& cp : cps) cp = to_upper_cp(cp);
+    return in.str_value(utf8_encode(cps));
   });
   add_method(t.str, "lower", [](Interpreter& in, CallArgs& a) {
-    std::string s = S(in, a, "lower");
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return in.str_value(std::move(s));
+    std::vector<std::uint32_t> cps = utf8_decode(S(in, a, "lower"));
+    for (auto& cp : cps) cp = to_lower_cp(cp);
+    return in.str_value(utf8_encode(cps));
   });
   add_method(t.str, "title", [](Interpreter& in, CallArgs& a) { return in.str_value(capitalize_words(S(in, a, "title"), true)); });
   add_method(t.str, "capitalize", [](Interpreter& in, CallArgs& a) { return in.str_value(capitalize_words(S(in, a, "capitalize"), false)); });
@@ -741,6 +741,18 @@ void Interpreter::install_builtins() {
       return r;
     });
   }
+
+  // bytes case mapping is ASCII-only, byte for byte.
+  add_method(t.bytes, "upper", [](Interpreter& in, CallArgs& a) {
+    std::string s = B(in, a, "upper");
+    for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return in.bytes_value(std::move(s));
+  });
+  add_method(t.bytes, "lower", [](Interpreter& in, CallArgs& a) {
+    std::string s = B(in, a, "lower");
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return in.bytes_value(std::move(s));
+  });
 
   // ---- list methods ----
   add_method(t.list, "append", [](Interpreter& in, CallArgs& a) {

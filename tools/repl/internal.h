@@ -4,6 +4,8 @@
 
 #include <set>
 #include <unordered_map>
+#include <cstdint>
+#include <vector>
 #include <string>
 
 #include "tools/repl/interpreter.h"
@@ -69,6 +71,13 @@ T* self_as(Interpreter& in, CallArgs& a, const char* method) {
   }
   return static_cast<T*>(a.pos[0].obj());
 }
+
+// UTF-8 (ops.cc): str values hold UTF-8; indexing and slicing count code points.
+bool is_ascii(const std::string& s);
+std::vector<std::uint32_t> utf8_decode(const std::string& s);
+std::string utf8_encode(const std::vector<std::uint32_t>& cps);
+std::uint32_t to_upper_cp(std::uint32_t cp);
+std::uint32_t to_lower_cp(std::uint32_t cp);
 
 // Operators, items, attributes (ops.cc).
 Value binary_op(Interpreter& in, const std::string& op, const Value& a, const Value& b);

@@ -446,6 +446,55 @@ SliceBounds slice_bounds(Interpreter& in, SliceObj* s, std::int64_t size) {
 
 }  // namespace
 
+bool is_ascii(const std::string& s) {
+  for (unsigned char c : s) if (c >= 0x80) return false;
+  return true;
+}
+
+std::vector<std::uint32_t> utf8_decode(const std::string& s) {
+  std::vector<std::uint32_t> out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
+    if (i + len > s.size()) len = 1;
+    std::uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1Fu) : len == 3 ? (c & 0x0Fu) : (c & 0x07u);
+    for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3Fu);
+    out.push_back(cp);
+    i += len;
+  }
+  return out;
+}
+
+std::string utf8_encode(const std::vector<std::uint32_t>& cps) {
+  std::string out;
+  for (std::uint32_t u : cps) {
+    if (u < 0x80) out += static_cast<char>(u);
+    else if (u < 0x800) { out += static_cast<char>(0xC0 | (u >> 6)); out += static_cast<char>(0x80 | (u & 0x3F)); }
+    else if (u < 0x10000) { out += static_cast<char>(0xE0 | (u >> 12)); out += static_cast<char>(0x80 | ((u >> 6) & 0x3F)); out += static_cast<char>(0x80 | (u & 0x3F)); }
+    else { out += static_cast<char>(0xF0 | (u >> 18)); out += static_cast<char>(0x80 | ((u >> 12) & 0x3F)); out += static_cast<char>(0x80 | ((u >> 6) & 0x3F)); out += static_cast<char>(0x80 | (u & 0x3F)); }
+  }
+  return out;
+}
+
+// Case mapping for ASCII, Latin-1, Greek and Cyrillic (docs/repl.md).
+std::uint32_t to_upper_cp(std::uint32_t cp) {
+  if (cp >= 'a' && cp <= 'z') return cp - 32;
+  if (cp >= 0xE0 && cp <= 0xFE && cp != 0xF7) return cp - 32;
+  if (cp >= 0x3B1 && cp <= 0x3C9 && cp != 0x3C2) return cp - 32;
+  if (cp >= 0x430 && cp <= 0x44F) return cp - 32;
+  if (cp >= 0x450 && cp <= 0x45F) return cp - 80;
+  return cp;
+}
+std::uint32_t to_lower_cp(std::uint32_t cp) {
+  if (cp >= 'A' && cp <= 'Z') return cp + 32;
+  if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) return cp + 32;
+  if (cp >= 0x391 && cp <= 0x3A9 && cp != 0x3A2) return cp + 32;
+  if (cp >= 0x410 && cp <= 0x42F) return cp + 32;
+  if (cp >= 0x400 && cp <= 0x40F) return cp + 80;
+  return cp;
+}
+
 Value get_item(Interpreter& in, const Value& obj, const Value& key) {
   TypeObj* type = in.type_of(obj);
   bool is_slice = key.is_obj() && in.type_of(key) == in.t.slice;
@@ -458,6 +507,17 @@ Value get_item(Interpreter& in, const Value& obj, const Value& key) {
       return type == in.t.list ? in.list_value(std::move(out)) : in.tuple_value(std::move(out));
     }
     return v[normalize_index(in, key, v.size(), type == in.t.list ? "list" : "tuple")];
+  }
+  if (type == in.t.str && !is_ascii(obj.as<StrObj>()->s)) {
+    std::vector<std::uint32_t> cps = utf8_decode(obj.as<StrObj>()->s);
+    if (is_slice) {
+      SliceBounds b = slice_bounds(in, key.as<SliceObj>(), static_cast<std::int64_t>(cps.size()));
+      std::vector<std::uint32_t> out;
+      for (std::int64_t i = 0, k = b.start; i < b.length; ++i, k += b.step) out.push_back(cps[k]);
+      return in.str_value(utf8_encode(out));
+    }
+    std::int64_t i = normalize_index(in, key, cps.size(), "string");
+    return in.str_value(utf8_encode({cps[i]}));
   }
   if (type == in.t.str || type == in.t.bytes) {
     const std::string& s = type == in.t.str ? obj.as<StrObj>()->s : obj.as<BytesObj>()->s;

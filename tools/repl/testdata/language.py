@@ -107,3 +107,6 @@ async def main():
 
 
 asyncio.run(main())
+text = "añb€c"
+print(text[1], text[-2:], text[::-1], len(text), text.upper(), "ÀÉ".lower(), b"\xffab".upper())
+print(f"{'x'=}", f"{len(text)=}", f"{3.0:g}", f"{1e-7:g}", f"{123456789:e}")
