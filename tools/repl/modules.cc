@@ -372,6 +372,48 @@ struct ProcessObj : NativeObj {
   std::string repr(Interpreter&) override { return "<Process " + std::to_string(process.pid()) + ">"; }
   void clear() override { std_in = std_out = std_err = Value(); }
 };
+struct TransportObj : NativeObj {
+  TransportObj(TypeObj* type, std::shared_ptr<aio::Transport> transport) : NativeObj(type), transport(std::move(transport)) {}
+  std::shared_ptr<aio::Transport> transport;
+  std::string repr(Interpreter&) override { return "<_SelectorSocketTransport>"; }
+  void clear() override { transport.reset(); }
+};
+
+// An aio::Protocol whose callbacks are the methods of a REPL object (a
+// subclass of asyncio.Protocol): aio's transports call the program.
+class ReplProtocol final : public aio::Protocol {
+ public:
+  ReplProtocol(Interpreter* in, Value instance, TypeObj* transport_type)
+      : in_(in), instance_(std::move(instance)), transport_type_(transport_type) {}
+  const Value& instance() const { return instance_; }
+  void connection_made(std::shared_ptr<aio::Transport> transport) override {
+    invoke("connection_made", Value(new TransportObj(transport_type_, std::move(transport))));
+  }
+  void data_received(std::string_view data) override { invoke("data_received", in_->bytes_value(std::string(data))); }
+  bool eof_received() override { return in_->truthy(invoke("eof_received", Value::undef())); }
+  void connection_lost(std::exception_ptr error) override {
+    invoke("connection_lost", error ? in_->exception_from(error) : Value());
+  }
+  void pause_writing() override { invoke("pause_writing", Value::undef()); }
+  void resume_writing() override { invoke("resume_writing", Value::undef()); }
+
+ private:
+  Value invoke(const char* method, Value argument) {
+    try {
+      if (!in_->hasattr(instance_, method)) return Value();
+      CallArgs a;
+      if (!argument.is_undef()) a.pos.push_back(std::move(argument));
+      return in_->call(in_->getattr(instance_, method), a);
+    } catch (...) {
+      report_callback_error(*in_, std::string("Exception in protocol callback ") + method + "()");
+      return Value();
+    }
+  }
+  Interpreter* in_;
+  Value instance_;
+  TypeObj* transport_type_;
+};
+
 struct AsCompletedObj : NativeObj {
   using NativeObj::NativeObj;
   std::unique_ptr<aio::AsCompleted<Value>> iterator;
@@ -396,7 +438,7 @@ Value bytes_arg(Interpreter& in, const Value& v, const char* what) {
 
 struct Types2 {
   TypeObj *loop, *handle, *timeout, *task_group, *lock, *semaphore, *bounded_semaphore, *condition, *event, *barrier,
-      *queue, *reader, *writer, *server, *socket, *process, *as_completed;
+      *queue, *reader, *writer, *server, *socket, *process, *as_completed, *transport, *protocol;
 };
 Types2 nt;
 
@@ -441,6 +483,29 @@ aio::Coro<Value> start_unix_server_coro(Interpreter* in, Value handler, std::str
   aio::ClientConnected callback = client_handler(in, handler);
   aio::Server server = co_await aio::start_unix_server(std::move(callback), path);
   co_return Value(new ServerObj(nt.server, std::move(server)));
+}
+
+aio::ProtocolFactory protocol_factory(Interpreter* in, Value factory) {
+  return [in, factory]() -> std::shared_ptr<aio::BaseProtocol> {
+    Value instance = in->call0(factory);
+    return std::make_shared<ReplProtocol>(in, std::move(instance), nt.transport);
+  };
+}
+
+aio::Coro<Value> create_server_coro(Interpreter* in, Value factory, std::string host, std::uint16_t port) {
+  aio::ProtocolFactory make = protocol_factory(in, factory);
+  aio::Server server = co_await aio::create_server(std::move(make), host, port);
+  co_return Value(new ServerObj(nt.server, std::move(server)));
+}
+
+aio::Coro<Value> create_connection_coro(Interpreter* in, Value factory, std::string host, std::uint16_t port) {
+  aio::ProtocolFactory make = protocol_factory(in, factory);
+  aio::Connection<aio::BaseProtocol> connection = co_await aio::create_connection(std::move(make), host, port);
+  auto* protocol = static_cast<ReplProtocol*>(connection.protocol.get());
+  std::vector<Value> pair;
+  pair.push_back(Value(new TransportObj(nt.transport, connection.transport)));
+  pair.push_back(protocol->instance());
+  co_return in->tuple_value(std::move(pair));
 }
 
 aio::Stdio stdio_of(Interpreter& in, const Value& v, const char* what) {
@@ -996,6 +1061,56 @@ void install_asyncio(Interpreter& in) {
   in.add_method(nt.handle, "cancel", [](Interpreter& in, CallArgs& a) { self_as<HandleObj>(in, a, "cancel")->handle.cancel(); return Value(); });
   in.add_method(nt.handle, "cancelled", [](Interpreter& in, CallArgs& a) { return Value::boolean(self_as<HandleObj>(in, a, "cancelled")->handle.cancelled()); });
   in.add_method(nt.handle, "when", [](Interpreter& in, CallArgs& a) { return Value::real(self_as<HandleObj>(in, a, "when")->when); });
+
+  in.add_method(nt.loop, "create_server", [](Interpreter& in, CallArgs& a) -> Value {
+    Value factory = in.arg(a, 1, "protocol_factory", "create_server");
+    Value host_value = in.arg(a, 2, "host", "create_server", Value());
+    std::string host = host_value.is_none() ? "" : in.str(host_value);
+    std::uint16_t port = port_of(in, in.arg(a, 3, "port", "create_server", Value()));
+    Interpreter* self = &in;
+    return in.native_coro("create_server", [self, factory, host, port] { return create_server_coro(self, factory, host, port); });
+  }, "aio::create_server(ProtocolFactory, host, port) -> aio::Server — docs/transports.md");
+  in.add_method(nt.loop, "create_connection", [](Interpreter& in, CallArgs& a) -> Value {
+    Value factory = in.arg(a, 1, "protocol_factory", "create_connection");
+    std::string host = in.str(in.arg(a, 2, "host", "create_connection"));
+    std::uint16_t port = port_of(in, in.arg(a, 3, "port", "create_connection"));
+    Interpreter* self = &in;
+    return in.native_coro("create_connection", [self, factory, host, port] { return create_connection_coro(self, factory, host, port); });
+  }, "aio::create_connection(ProtocolFactory, host, port) -> aio::Connection — docs/transports.md");
+  nt.transport = native_type(in, "Transport", "asyncio.transports", "aio::Transport — docs/transports.md");
+  auto T = [](Interpreter& in, CallArgs& a, const char* method) -> aio::Transport& {
+    auto* t = self_as<TransportObj>(in, a, method);
+    if (!t->transport) in.raise("RuntimeError", "the transport is gone");
+    return *t->transport;
+  };
+  in.add_method(nt.transport, "write", [T](Interpreter& in, CallArgs& a) {
+    T(in, a, "write").write(bytes_arg(in, in.arg(a, 1, "data", "write"), "write").as<BytesObj>()->s);
+    return Value();
+  }, "aio::Transport::write(std::string_view)");
+  in.add_method(nt.transport, "close", [T](Interpreter& in, CallArgs& a) { T(in, a, "close").close(); return Value(); }, "aio::Transport::close()");
+  in.add_method(nt.transport, "abort", [T](Interpreter& in, CallArgs& a) { T(in, a, "abort").abort(); return Value(); });
+  in.add_method(nt.transport, "write_eof", [T](Interpreter& in, CallArgs& a) { T(in, a, "write_eof").write_eof(); return Value(); });
+  in.add_method(nt.transport, "can_write_eof", [T](Interpreter& in, CallArgs& a) { return Value::boolean(T(in, a, "can_write_eof").can_write_eof()); });
+  in.add_method(nt.transport, "is_closing", [T](Interpreter& in, CallArgs& a) { return Value::boolean(T(in, a, "is_closing").is_closing()); });
+  in.add_method(nt.transport, "pause_reading", [T](Interpreter& in, CallArgs& a) { T(in, a, "pause_reading").pause_reading(); return Value(); });
+  in.add_method(nt.transport, "resume_reading", [T](Interpreter& in, CallArgs& a) { T(in, a, "resume_reading").resume_reading(); return Value(); });
+  in.add_method(nt.transport, "get_extra_info", [T](Interpreter& in, CallArgs& a) -> Value {
+    std::any info = T(in, a, "get_extra_info").get_extra_info(in.str(in.arg(a, 1, "name", "get_extra_info")));
+    Value def = in.arg(a, 2, "default", "get_extra_info", Value());
+    if (auto* addr = std::any_cast<aio::SocketAddress>(&info)) return address_tuple(in, *addr);
+    if (auto* fd = std::any_cast<int>(&info)) return Value::integer(*fd);
+    return def;
+  });
+  // asyncio.BaseProtocol / Protocol: classes to subclass; every callback a no-op.
+  TypeObj* base_protocol = in.new_type("BaseProtocol", in.t.object, "asyncio.protocols");
+  TypeObj* protocol = in.new_type("Protocol", base_protocol, "asyncio.protocols");
+  base_protocol->help = "aio::BaseProtocol — docs/transports.md";
+  protocol->help = "aio::Protocol (connection_made, data_received, eof_received, connection_lost) — docs/transports.md";
+  for (const char* name : {"connection_made", "data_received", "eof_received", "connection_lost", "pause_writing", "resume_writing"}) {
+    in.add_method(base_protocol, name, [](Interpreter&, CallArgs&) { return Value(); });
+  }
+  A["BaseProtocol"] = Value(base_protocol);
+  A["Protocol"] = Value(protocol);
 
   // Timeout
   in.add_method(nt.timeout, "when", [](Interpreter& in, CallArgs& a) -> Value {
