@@ -253,7 +253,7 @@ Value call_expr(Interpreter& in, Expr& e, Frame& f) {
 Value make_function(Interpreter& in, const std::shared_ptr<FunctionDef>& def, Frame& f, std::vector<Value> defaults,
                     std::vector<Value> kwdefaults) {
   auto* fn = new FunctionObj(def, nullptr);
-  fn->type = def->is_async ? in.t.function : in.t.function;
+  fn->type = in.t.function;
   fn->defaults = std::move(defaults);
   fn->kwdefaults = std::move(kwdefaults);
   for (const std::string& name : def->free_names) fn->closure.push_back(cell_for(in, f, name));
@@ -747,7 +747,6 @@ Value define_class(Interpreter& in, Stmt& s, Frame& f, std::vector<Value> bases)
   body.class_namespace = &type->attrs;
   body.function = f.function;
   body.function_class = type_value;
-  if (s.function->free_names.size()) body.function = f.function;
   exec_body(in, s.function->body, body);
   type->attrs.emplace("__qualname__", in.str_value(s.function->qualname));
   return type_value;
@@ -1082,16 +1081,13 @@ aio::Coro<Flow> exec_async(Interpreter* in, Stmt* s, Frame* f);
 aio::Coro<Flow> exec_body_async(Interpreter* in, Body* body, Frame* f) {
   for (auto& s : *body) {
     Flow fl = Flow::kNormal;
-    bool failed = false;
     try {
       count_statement(*in);
       if (s->has_await) fl = co_await exec_async(in, s.get(), f);
       else fl = exec(*in, *s, *f);
     } catch (...) {
-      failed = true;
       annotate_and_rethrow(*in, *f, s->line);
     }
-    (void)failed;
     if (fl != Flow::kNormal) co_return fl;
   }
   co_return Flow::kNormal;

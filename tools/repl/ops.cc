@@ -1176,7 +1176,6 @@ std::string Interpreter::format(const Value& v, const std::string& spec) {
     if (!align) align = '>';
   } else {
     if (kind && kind != 's') raise("ValueError", std::string("Unknown format code '") + kind + "' for object of type '" + type->name + "'");
-    if (type != t.str && !type->user_defined && type != t.none && false) {}
     body = str(v);
     if (precision >= 0 && static_cast<int>(body.size()) > precision) body = body.substr(0, precision);
     if (!align) align = '<';

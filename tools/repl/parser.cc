@@ -137,7 +137,6 @@ class Parser {
         if (is_kw("with")) return parse_with(body, true, t);
         fail_invalid(peek());
       }
-      if (w == "@") {}
     }
     if (is_op("@")) fail(t, "decorators are not supported by the aio REPL");
     parse_simple_statements(body);
@@ -237,8 +236,6 @@ class Parser {
         return s;
       }
       if (w == "yield") fail(t, "'yield' (generators) is not supported by the aio REPL");
-      if (w == "match" && peek(1).kind == Tok::kName && !is_op("=", 1)) {
-      }
     }
     ExprP first = parse_star_expressions();
     if (is_op("=")) {
@@ -333,7 +330,6 @@ class Parser {
     if (is_kw("elif")) {
       Body nested;
       parse_if(nested);
-      nested.back()->line = nested.back()->line;
       s->orelse = std::move(nested);
     } else if (is_kw("else")) {
       const Token& e = next();
@@ -441,8 +437,6 @@ class Parser {
     next();
     auto s = make_stmt(SK::kWith, start);
     s->is_async = is_async;
-    bool paren = is_op("(") && false;
-    (void)paren;
     do {
       WithItem item;
       item.context = parse_test();
@@ -850,10 +844,8 @@ class Parser {
         if (is_kw("for") || is_kw("async")) {
           arg = parse_comprehension(EK::kGenExp, std::move(arg), nullptr, at);
           if (!call.items.empty() || !is_op(")")) {
-            if (is_op(",") && peek(1).kind == Tok::kOp && peek(1).text == ")") {
-            } else {
-              fail(at, "Generator expression must be parenthesized");
-            }
+            bool only_argument = is_op(",") && peek(1).kind == Tok::kOp && peek(1).text == ")";
+          if (!only_argument) fail(at, "Generator expression must be parenthesized");
           }
         }
         if (seen_keyword) {
@@ -1320,9 +1312,8 @@ class Resolver {
     return -1;
   }
 
-  void resolve_name(Expr& e, bool nonlocal_required = false) {
+  void resolve_name(Expr& e) {
     ScopeInfo& s = *current_;
-    (void)nonlocal_required;
     if (s.function->is_module) { e.scope = Scope::kGlobal; return; }
     if (s.function->is_class) {
       // Class bodies look in the class namespace, then globals (they are not closures).
@@ -1349,7 +1340,6 @@ class Resolver {
 
   void check_await_allowed(int line, int column, const char* what) {
     ScopeInfo& s = *current_;
-    FunctionDef& f = *s.function;
     // Comprehensions inherit their enclosing function's async-ness.
     ScopeInfo* owner = &s;
     while (owner->function->is_comprehension && owner->parent) owner = owner->parent;
@@ -1358,7 +1348,6 @@ class Resolver {
     } else if (!owner->function->is_async) {
       throw SyntaxError("SyntaxError", std::string(what) + " outside async function", line, column);
     }
-    (void)f;
   }
 
   // Returns has_await for the node.
@@ -1473,11 +1462,6 @@ class Resolver {
       case SK::kNonlocal:
         if (current_->function->is_module) throw SyntaxError("SyntaxError", "nonlocal declaration not allowed at module level", st.line, st.column);
         for (auto& n : st.idents) {
-          Expr probe;
-          probe.kind = EK::kName;
-          probe.text = n;
-          probe.line = st.line;
-          probe.column = st.column;
           if (resolve_free(*current_, n) < 0) throw SyntaxError("SyntaxError", "no binding for nonlocal '" + n + "' found", st.line, st.column);
         }
         break;
@@ -1498,8 +1482,7 @@ class Resolver {
       }
     }
     bool loop = st.kind == SK::kFor || st.kind == SK::kWhile;
-    if (st.kind == SK::kDef || st.kind == SK::kClass) {
-    } else {
+    if (st.kind != SK::kDef && st.kind != SK::kClass) {
       if (loop) ++loop_depth_;
       aw |= visit_body(st.body);
       if (loop) --loop_depth_;
@@ -1538,8 +1521,6 @@ class Resolver {
     loop_depth_ = saved;
     current_ = nullptr;
   }
-  // Functions' loops do not count for their bodies' break/continue checks.
-  friend class LoopDepthGuard;
 };
 
 }  // namespace
