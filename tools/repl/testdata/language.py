@@ -110,3 +110,50 @@ asyncio.run(main())
 text = "añb€c"
 print(text[1], text[-2:], text[::-1], len(text), text.upper(), "ÀÉ".lower(), b"\xffab".upper())
 print(f"{'x'=}", f"{len(text)=}", f"{3.0:g}", f"{1e-7:g}", f"{123456789:e}")
+
+
+class Resource:
+    def __init__(self, name):
+        self.name = name
+
+    async def __aenter__(self):
+        await asyncio.sleep(0)
+        print("open", self.name)
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb):
+        print("close", self.name, exc_type.__name__ if exc_type else None)
+        return exc_type is KeyError
+
+
+class Countdown:
+    def __init__(self, n):
+        self.n = n
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        if self.n == 0:
+            raise StopAsyncIteration
+        self.n -= 1
+        await asyncio.sleep(0)
+        return self.n
+
+
+async def managers():
+    async with Resource("a") as r, Resource("b"):
+        print("inside", r.name)
+    async with Resource("c"):
+        raise KeyError("suppressed")
+    try:
+        async with Resource("d"):
+            raise ValueError("not suppressed")
+    except ValueError as e:
+        print("escaped:", e)
+    print([i async for i in Countdown(3)] if False else "no async comprehension")
+    async for i in Countdown(3):
+        print("countdown", i)
+
+
+asyncio.run(managers())
