@@ -216,6 +216,9 @@ class AnyTask {
   std::exception_ptr exception() const { return task_->task_exception(); }
   // Schedules `callback(task)` once the task is done (at once if it is).
   void add_done_callback(std::function<void(AnyTask)> callback) { task_->add_done_callback(std::move(callback)); }
+  // An identity, the same for every handle to this task and distinct from every
+  // other live task's (Python's id(task)): a key for maps of tasks.
+  const void* id() const noexcept { return task_; }
   friend bool operator==(const AnyTask& a, const AnyTask& b) noexcept { return a.task_ == b.task_; }
 
  private:

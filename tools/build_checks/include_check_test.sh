@@ -4,7 +4,8 @@
 set -euo pipefail
 check=tools/build_checks/include_check.py
 
-python3 "$check" . "" async sync net subprocess tools/benchmarking docs/examples
+python3 "$check" . "" async sync net subprocess tools/benchmarking tools/http tools/loadgen tools/repl \
+  tools/static_server docs/examples
 
 set +e
 output=$(python3 "$check" tools/build_checks/testdata/bad lib app)

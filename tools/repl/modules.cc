@@ -93,7 +93,7 @@ Value make_task(Interpreter& in, aio::Task<Value> task, const Value& coro) {
 }
 
 Value task_value(Interpreter& in, const aio::AnyTask& any) {
-  auto it = task_registry().find(any.state());
+  auto it = task_registry().find(any.id());
   if (it != task_registry().end()) return Value(it->second);
   return Value(new TaskObj(in.t.task, any));
 }

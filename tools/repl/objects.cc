@@ -24,13 +24,13 @@ NativeCoroObj::NativeCoroObj(TypeObj* type, std::string name, std::function<aio:
 TaskObj::TaskObj(TypeObj* type, aio::Task<Value> task, std::string coro_name)
     : Object(type), task(std::move(task)), coro_name(std::move(coro_name)) {
   any.emplace(this->task);
-  task_registry()[any->state()] = this;
+  task_registry()[any->id()] = this;
 }
 TaskObj::TaskObj(TypeObj* type, aio::AnyTask any_task) : Object(type), any(std::move(any_task)) {
-  task_registry()[any->state()] = this;
+  task_registry()[any->id()] = this;
 }
 TaskObj::~TaskObj() {
-  auto it = task_registry().find(any->state());
+  auto it = task_registry().find(any->id());
   if (it != task_registry().end() && it->second == this) task_registry().erase(it);
 }
 std::unordered_map<const void*, TaskObj*>& task_registry() {
