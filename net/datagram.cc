@@ -40,6 +40,7 @@
 #include "async/task.h"
 #include "net/dns.h"
 #include "net/internal/socket.h"
+#include "net/internal/transport_core.h"
 
 namespace aio {
 namespace {
@@ -234,11 +235,6 @@ constexpr int kMaxDatagramsPerReadiness = 32;
 // asyncio counts each queued datagram as its size plus 8 bytes (its
 // _header_size), so that queued empty datagrams still count toward the limits.
 constexpr std::size_t kQueuedDatagramOverhead = 8;
-// asyncio's flow-control defaults (transports.py _FlowControlMixin).
-constexpr std::size_t kDefaultHighWater = 64 * 1024;
-// After this many sends on a closed transport, warn once (asyncio's
-// LOG_THRESHOLD_FOR_CONNLOST_WRITES).
-constexpr int kDroppedSendsBeforeWarning = 5;
 
 bool is_retry(int error) noexcept { return error == EAGAIN || error == EWOULDBLOCK || error == EINTR; }
 
@@ -255,36 +251,24 @@ std::string describe_socket(int fd, const std::optional<SocketAddress>& remote) 
 
 class DatagramTransportImpl final : public DatagramTransport,
                                     public std::enable_shared_from_this<DatagramTransportImpl>,
-                                    private internal::IoWatcher,
-                                    private internal::LoopResource {
+                                    public internal::TransportCore<DatagramTransportImpl, DatagramProtocol> {
  public:
   DatagramTransportImpl(EventLoop& loop, FileDescriptor fd, std::shared_ptr<DatagramProtocol> protocol,
                         std::optional<SocketAddress> remote)
-      : loop_(loop),
-        fd_(fd.release()),
-        protocol_(std::move(protocol)),
+      : TransportCore(loop, fd.release(), std::move(protocol)),
         remote_(std::move(remote)),
         sockname_(local_address_of(fd_)) {}
 
-  ~DatagramTransportImpl() override {
-    if (fd_ >= 0) {
-      if (registered_events_ != 0) loop_.unwatch_io(fd_);
-      ::close(fd_);
-    }
-    if (tracked_by_loop()) loop_.untrack_resource(this);
-  }
-
   void start() {
-    self_ = shared_from_this();
-    loop_.track_resource(this);
+    start_tracking(shared_from_this());
     try {
       update_interest();
     } catch (...) {
-      self_.reset();
+      abandon_start();
       throw;
     }
     try {
-      protocol_->connection_made(self_);
+      protocol_->connection_made(shared_from_this());
     } catch (...) {
       fatal_error(std::current_exception(), "Fatal error: protocol.connection_made() call failed.");
     }
@@ -318,10 +302,7 @@ class DatagramTransportImpl final : public DatagramTransport,
     if (closing_) return;
     closing_ = true;
     update_interest_quietly();
-    if (queue_.empty()) {
-      ++lost_count_;
-      schedule_connection_lost(nullptr);
-    }
+    if (queue_.empty() && lost_count_ == 0) finish_close();
   }
 
   void abort() override { force_close(nullptr); }
@@ -342,19 +323,13 @@ class DatagramTransportImpl final : public DatagramTransport,
   std::size_t get_write_buffer_size() const override { return queued_bytes_; }
 
   void set_write_buffer_limits(std::optional<std::size_t> high, std::optional<std::size_t> low) override {
-    std::size_t new_high = high ? *high : (low ? 4 * *low : kDefaultHighWater);
-    std::size_t new_low = low ? *low : new_high / 4;
-    if (new_low > new_high) {
-      throw std::invalid_argument("set_write_buffer_limits: high (" + std::to_string(new_high) + ") must be >= low (" +
-                                  std::to_string(new_low) + ")");
-    }
-    high_water_ = new_high;
-    low_water_ = new_low;
-    maybe_pause_protocol();
+    set_write_buffer_limits_to(high, low, queued_bytes_);
   }
-  std::pair<std::size_t, std::size_t> get_write_buffer_limits() const override { return {low_water_, high_water_}; }
+  std::pair<std::size_t, std::size_t> get_write_buffer_limits() const override { return write_buffer_limits(); }
 
  private:
+  friend class internal::TransportCore<DatagramTransportImpl, DatagramProtocol>;
+
   struct QueuedDatagram {
     std::string data;
     SocketAddress address;  // empty on a connected endpoint
@@ -363,11 +338,8 @@ class DatagramTransportImpl final : public DatagramTransport,
   // --- sending ---------------------------------------------------------------
   void send_datagram(std::string_view data, const SocketAddress* address) {
     if (closing_) {
-      if (++dropped_sends_ > kDroppedSendsBeforeWarning && !warned_dropped_sends_) {
-        warned_dropped_sends_ = true;
-        std::fprintf(stderr,
-                     "aio: socket.send() raised exception (sends on a closed datagram transport are dropped).\n");
-      }
+      note_dropped_write(dropped_sends_,
+                         "aio: socket.send() raised exception (sends on a closed datagram transport are dropped).");
       return;
     }
     const bool was_empty = queue_.empty();
@@ -384,7 +356,7 @@ class DatagramTransportImpl final : public DatagramTransport,
     queue_.push_back(QueuedDatagram{std::string(data), address ? *address : SocketAddress()});
     queued_bytes_ += data.size() + kQueuedDatagramOverhead;
     if (was_empty) update_interest_quietly();  // watch EPOLLOUT until the queue is empty
-    maybe_pause_protocol();
+    maybe_pause_protocol(queued_bytes_);
   }
 
   ssize_t send_now(std::string_view data, const SocketAddress* address) {
@@ -449,7 +421,7 @@ class DatagramTransportImpl final : public DatagramTransport,
 
   // --- readiness -------------------------------------------------------------
   void on_io(std::uint32_t events) override {
-    if (fd_ < 0 || registered_events_ == 0) return;  // closed earlier in this poll
+    if (!watching()) return;  // closed earlier in this poll
     // No reference is taken here: closing only schedules connection_lost
     // (call_soon holds the loop's reference), so the transport outlives the
     // callbacks below (as in the stream transport).
@@ -474,146 +446,32 @@ class DatagramTransportImpl final : public DatagramTransport,
         if (lost_count_ > 0) return;  // the protocol aborted us
       }
     }
-    maybe_resume_protocol();  // resume_writing() may queue more
+    maybe_resume_protocol(queued_bytes_);  // resume_writing() may queue more
     if (!queue_.empty() || lost_count_ > 0) return;
     update_interest_quietly();
-    if (closing_) {
-      ++lost_count_;
-      schedule_connection_lost(nullptr);
-    }
-  }
-
-  // --- flow control ----------------------------------------------------------
-  void maybe_pause_protocol() {
-    if (protocol_paused_ || queued_bytes_ <= high_water_ || !protocol_) return;
-    protocol_paused_ = true;
-    std::shared_ptr<DatagramProtocol> protocol = protocol_;
-    try {
-      protocol->pause_writing();
-    } catch (...) {
-      report(std::current_exception(), "protocol.pause_writing() failed");
-    }
-  }
-  void maybe_resume_protocol() {
-    if (!protocol_paused_ || queued_bytes_ > low_water_ || !protocol_) return;
-    protocol_paused_ = false;
-    std::shared_ptr<DatagramProtocol> protocol = protocol_;
-    try {
-      protocol->resume_writing();
-    } catch (...) {
-      report(std::current_exception(), "protocol.resume_writing() failed");
-    }
+    if (closing_ && lost_count_ == 0) finish_close();
   }
 
   // --- interest --------------------------------------------------------------
   void update_interest() {
-    if (fd_ < 0) return;
     std::uint32_t wanted = 0;
     if (!closing_) wanted |= EPOLLIN;
     if (!queue_.empty() && lost_count_ == 0) wanted |= EPOLLOUT;
-    if (wanted == registered_events_) return;
-    if (wanted == 0) {
-      loop_.unwatch_io(fd_);
-    } else {
-      loop_.watch_io(fd_, this, wanted, registered_events_ != 0);
-    }
-    registered_events_ = wanted;
-  }
-  // epoll refuses a change only for a descriptor it cannot watch, which a
-  // socket it watched before is not; if it does, the endpoint is lost.
-  void update_interest_quietly() noexcept {
-    try {
-      update_interest();
-    } catch (...) {
-      force_close(std::current_exception());
-    }
+    set_interest(wanted, /*keep_registered=*/false);
   }
 
-  // --- errors and closing ----------------------------------------------------
-  void report(std::exception_ptr error, const std::string& message) {
-    ExceptionContext context;
-    context.message = message;
-    context.exception = std::move(error);
-    loop_.call_exception_handler(context);
-  }
-
-  void fatal_error(std::exception_ptr error, const char* message) {
-    report(error, message);
-    force_close(std::move(error));
-  }
-
-  void force_close(std::exception_ptr error) {
-    if (lost_count_ > 0) return;
+  // TransportCore's hooks.
+  void drop_write_buffer() noexcept {
     queue_.clear();
     queued_bytes_ = 0;
-    closing_ = true;
-    ++lost_count_;
-    schedule_connection_lost(std::move(error));
   }
+  void release_references() noexcept {}
 
-  void schedule_connection_lost(std::exception_ptr error) {
-    if (fd_ >= 0 && registered_events_ != 0) {
-      loop_.unwatch_io(fd_);
-      registered_events_ = 0;
-    }
-    loop_.call_soon([self = self_, error = std::move(error)]() mutable {
-      if (self) self->call_connection_lost(std::move(error));
-    });
-  }
-
-  // The loop is closing with this endpoint still open: close the descriptor
-  // and break the cycle with the protocol, without callbacks (as the stream
-  // transport does).
-  void on_loop_close() noexcept override {
-    std::shared_ptr<DatagramTransportImpl> keep = std::move(self_);
-    closing_ = true;
-    if (lost_count_ == 0) ++lost_count_;
-    queue_.clear();
-    queued_bytes_ = 0;
-    registered_events_ = 0;
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-    protocol_.reset();
-  }
-
-  void call_connection_lost(std::exception_ptr error) {
-    std::shared_ptr<DatagramTransportImpl> keep = std::move(self_);
-    loop_.untrack_resource(this);
-    if (protocol_) {
-      try {
-        protocol_->connection_lost(std::move(error));
-      } catch (...) {
-        report(std::current_exception(), "protocol.connection_lost() failed");
-      }
-    }
-    if (fd_ >= 0) {
-      if (registered_events_ != 0) loop_.unwatch_io(fd_);
-      registered_events_ = 0;
-      ::close(fd_);
-      fd_ = -1;
-    }
-    // Break the transport <-> protocol cycle (asyncio sets _protocol = None).
-    protocol_.reset();
-  }
-
-  EventLoop& loop_;
-  int fd_;
-  std::shared_ptr<DatagramProtocol> protocol_;
   const std::optional<SocketAddress> remote_;
   const std::optional<SocketAddress> sockname_;
   std::deque<QueuedDatagram> queue_;
   std::size_t queued_bytes_ = 0;
-  std::size_t high_water_ = kDefaultHighWater;
-  std::size_t low_water_ = kDefaultHighWater / 4;
-  bool closing_ = false;
-  bool protocol_paused_ = false;
-  bool warned_dropped_sends_ = false;
-  int lost_count_ = 0;
   int dropped_sends_ = 0;
-  std::uint32_t registered_events_ = 0;
-  // The loop's reference: set while the endpoint is open, dropped after
-  // connection_lost.
-  std::shared_ptr<DatagramTransportImpl> self_;
 };
 
 }  // namespace

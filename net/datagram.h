@@ -179,10 +179,12 @@ class DatagramTransport {
   // Bytes queued and not yet handed to the kernel, counting 8 bytes per
   // datagram for its header as asyncio does (so that empty datagrams count).
   virtual std::size_t get_write_buffer_size() const = 0;
-  // pause_writing() once the queue grows above `high`, resume_writing() once it
-  // drains to `low`. Defaults: 64 KiB and 16 KiB (asyncio's). With only `high`
-  // given, low = high / 4; with only `low`, high = 4 * low. Throws
-  // std::invalid_argument if low > high.
+  // pause_writing() once the queue grows above `high` (called from inside the
+  // sendto() that crossed it), resume_writing() once it drains to `low`.
+  // Defaults: 64 KiB and 16 KiB (asyncio's). With only `high` given,
+  // low = high / 4; with only `low`, high = 4 * low. Throws
+  // std::invalid_argument if low > high. (The rule of every aio transport:
+  // net/internal/transport_core.h.)
   virtual void set_write_buffer_limits(std::optional<std::size_t> high = std::nullopt,
                                        std::optional<std::size_t> low = std::nullopt) = 0;
   // (low, high).

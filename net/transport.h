@@ -141,9 +141,12 @@ class Transport : public std::enable_shared_from_this<Transport> {
   virtual void abort() = 0;
   // Bytes accepted by write() but not yet handed to the kernel.
   virtual std::size_t get_write_buffer_size() const = 0;
-  // pause_writing() once the buffer grows above `high`, resume_writing() once
-  // it drains to `low`. Defaults: 64 KiB and 16 KiB (asyncio's). With only
-  // `high` given, low = high / 4. Throws std::invalid_argument if low > high.
+  // pause_writing() once the buffer grows above `high` (called from inside the
+  // write() that crossed it), resume_writing() once it drains to `low`.
+  // Defaults: 64 KiB and 16 KiB (asyncio's). With only `high` given,
+  // low = high / 4; with only `low`, high = 4 * low. Throws
+  // std::invalid_argument if low > high. (The rule of every aio transport:
+  // net/internal/transport_core.h.)
   virtual void set_write_buffer_limits(std::optional<std::size_t> high = std::nullopt,
                                        std::optional<std::size_t> low = std::nullopt) = 0;
   // (low, high).
