@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "async/errors.h"
 #include "async/loop.h"
 #include "net/internal/datagram_setup.h"
 #include "net/internal/datagram_transport.h"
@@ -15,13 +16,13 @@ namespace aio {
 
 Coro<DatagramEndpoint<DatagramProtocol>> create_datagram_endpoint(DatagramProtocolFactory factory,
                                                                   DatagramOptions options) {
-  if (!factory) throw std::invalid_argument("create_datagram_endpoint: empty protocol factory");
+  if (!factory) throw ValueError("create_datagram_endpoint: empty protocol factory");
   EventLoop& loop = get_running_loop();
   Coro<internal::OpenedSocket> opening = internal::open_datagram_socket(std::move(options), "create_datagram_endpoint");
   internal::OpenedSocket opened = co_await std::move(opening);
   // asyncio makes the protocol once the socket is ready.
   std::shared_ptr<DatagramProtocol> protocol = factory();
-  if (!protocol) throw std::invalid_argument("create_datagram_endpoint: the protocol factory returned null");
+  if (!protocol) throw ValueError("create_datagram_endpoint: the protocol factory returned null");
   std::shared_ptr<DatagramTransport> transport =
       internal::make_datagram_transport(loop, std::move(opened.fd), protocol, std::move(opened.remote));
   co_return DatagramEndpoint<DatagramProtocol>{std::move(transport), std::move(protocol)};

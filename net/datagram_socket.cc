@@ -19,6 +19,7 @@
 #include <system_error>
 #include <utility>
 
+#include "async/errors.h"
 #include "async/future.h"
 #include "async/loop.h"
 #include "async/task.h"
@@ -126,11 +127,11 @@ class DatagramSocketState final : private IoWatcher {
     if (!fd_) throw os_error(EBADF, std::string(wait.operation_) + ": the socket is closed");
     Wait*& place = slot(wait.direction_);
     if (place != nullptr) {
-      throw std::runtime_error(std::string(wait.operation_) +
-                               "() called while another task is already waiting on this socket for the same");
+      throw RuntimeError(std::string(wait.operation_) +
+                         "() called while another task is already waiting on this socket for the same");
     }
     if (registered_ != 0 && loop_ != &loop) {
-      throw std::runtime_error(std::string(wait.operation_) + ": the socket is in use by another event loop");
+      throw RuntimeError(std::string(wait.operation_) + ": the socket is in use by another event loop");
     }
     place = &wait;
     try {
@@ -225,8 +226,8 @@ DatagramSocketState& open_state(const std::unique_ptr<DatagramSocketState>& stat
 
 void check_not_busy(const DatagramSocketState& socket, Direction direction, const char* operation) {
   if (socket.busy(direction)) {
-    throw std::runtime_error(std::string(operation) + "() called while another task is already " +
-                             (direction == Direction::kReceive ? "receiving" : "sending") + " on this socket");
+    throw RuntimeError(std::string(operation) + "() called while another task is already " +
+                       (direction == Direction::kReceive ? "receiving" : "sending") + " on this socket");
   }
 }
 
@@ -310,7 +311,7 @@ Coro<DatagramSocket> DatagramSocket::bind(std::string host, std::uint16_t port, 
 }
 
 Coro<DatagramSocket> DatagramSocket::connect(std::string host, std::uint16_t port, DatagramSocketOptions options) {
-  if (host.empty()) throw std::invalid_argument("DatagramSocket::connect: host must be given");
+  if (host.empty()) throw ValueError("DatagramSocket::connect: host must be given");
   DatagramOptions general;
   general.remote_addr = HostAndPort{std::move(host), port};
   general.family = options.family;
@@ -323,7 +324,7 @@ Coro<DatagramSocket> DatagramSocket::connect(std::string host, std::uint16_t por
 Coro<Datagram> DatagramSocket::recvfrom(std::size_t max_size) {
   // The state, not `this`: the state stays put if the socket object moves.
   DatagramSocketState& socket = open_state(state_, "recvfrom");
-  if (max_size == 0) throw std::invalid_argument("recvfrom: max_size must be at least 1");
+  if (max_size == 0) throw ValueError("recvfrom: max_size must be at least 1");
   check_not_busy(socket, Direction::kReceive, "recvfrom");
   for (;;) {
     std::optional<Datagram> datagram = try_receive(socket, max_size, "recvfrom");
@@ -335,7 +336,7 @@ Coro<Datagram> DatagramSocket::recvfrom(std::size_t max_size) {
 
 Coro<std::string> DatagramSocket::recv(std::size_t max_size) {
   DatagramSocketState& socket = open_state(state_, "recv");
-  if (max_size == 0) throw std::invalid_argument("recv: max_size must be at least 1");
+  if (max_size == 0) throw ValueError("recv: max_size must be at least 1");
   check_not_busy(socket, Direction::kReceive, "recv");
   for (;;) {
     std::optional<Datagram> datagram = try_receive(socket, max_size, "recv");
@@ -347,7 +348,7 @@ Coro<std::string> DatagramSocket::recv(std::size_t max_size) {
 
 Coro<void> DatagramSocket::sendto(std::string_view data, SocketAddress address) {
   DatagramSocketState& socket = open_state(state_, "sendto");
-  if (address.empty()) throw std::invalid_argument("sendto: empty address");
+  if (address.empty()) throw ValueError("sendto: empty address");
   check_not_busy(socket, Direction::kSend, "sendto");
   while (!try_send(socket, data, &address)) {
     DatagramSocketState::Wait writable(socket, Direction::kSend, "sendto");

@@ -44,12 +44,12 @@ class Server {
   std::vector<SocketAddress> sockets() const;
   bool is_serving() const;
   // Starts accepting (for servers made with start_serving = false). Idempotent.
-  // Throws std::runtime_error if the server is closed.
+  // Throws aio::RuntimeError if the server is closed.
   Coro<void> start_serving();
   // Accepts connections until the awaiting task is cancelled or close() is
   // called, then closes the server, waits for wait_closed(), and throws
   // CancelledError (as asyncio's serve_forever, in both cases). Throws
-  // std::runtime_error if the server is closed or already being served forever.
+  // aio::RuntimeError if the server is closed or already being served forever.
   Coro<void> serve_forever();
   // Stops listening and closes the listening sockets; accepted connections stay
   // open. Idempotent.

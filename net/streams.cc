@@ -16,6 +16,7 @@
 #include <system_error>
 #include <utility>
 
+#include "async/errors.h"
 #include "async/future.h"
 #include "async/sleep.h"
 #include "async/task.h"
@@ -39,7 +40,7 @@ namespace internal {
 class StreamState {
  public:
   explicit StreamState(std::size_t limit) : limit_(limit) {
-    if (limit == 0) throw std::invalid_argument("StreamReader: limit cannot be 0");
+    if (limit == 0) throw ValueError("StreamReader: limit cannot be 0");
   }
 
   // --- the buffer --------------------------------------------------------------
@@ -75,7 +76,7 @@ class StreamState {
 
   // --- feeding (asyncio StreamReader.feed_*) -----------------------------------
   void feed_data(std::string_view data) {
-    if (eof_) throw std::logic_error("feed_data after feed_eof");
+    if (eof_) throw InvalidStateError("StreamReader.feed_data: called after feed_eof()");
     if (data.empty()) return;
     if (start_ > 0) {
       buffer_.erase(0, start_);
@@ -113,10 +114,10 @@ class StreamState {
   // (no coroutine frame per wait).
   Parking wait_for_data(const char* function) {
     if (!data_waiters_.empty()) {
-      throw std::runtime_error(std::string(function) +
-                               "() called while another coroutine is already waiting for incoming data");
+      throw RuntimeError(std::string(function) +
+                         "() called while another coroutine is already waiting for incoming data");
     }
-    if (eof_) throw std::logic_error("wait_for_data after EOF");
+    if (eof_) throw InvalidStateError("StreamReader: waiting for data after EOF");
     if (paused_) {
       paused_ = false;
       if (transport_) transport_->resume_reading();
@@ -320,7 +321,7 @@ Coro<std::string> StreamReader::readexactly(std::size_t n) {
 }
 
 Coro<std::string> StreamReader::readuntil(std::string_view separator) {
-  if (separator.empty()) throw std::invalid_argument("Separator should be at least one-byte string");
+  if (separator.empty()) throw ValueError("readuntil: the separator should be at least one byte long");
   std::vector<std::string> separators;
   separators.emplace_back(separator);
   co_return co_await readuntil(std::move(separators));
@@ -328,12 +329,12 @@ Coro<std::string> StreamReader::readuntil(std::string_view separator) {
 
 Coro<std::string> StreamReader::readuntil(std::vector<std::string> separators) {
   std::shared_ptr<internal::StreamState> state = state_;
-  if (separators.empty()) throw std::invalid_argument("Separator should contain at least one element");
+  if (separators.empty()) throw ValueError("readuntil: the list of separators should contain at least one element");
   std::sort(separators.begin(), separators.end(),
             [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
   const std::size_t shortest = separators.front().size();
   const std::size_t longest = separators.back().size();
-  if (shortest == 0) throw std::invalid_argument("Separator should be at least one-byte string");
+  if (shortest == 0) throw ValueError("readuntil: the separator should be at least one byte long");
   state->throw_if_failed();
   // asyncio's readuntil: search from `offset` (what was already searched, less
   // a separator's length) each time more data arrives.
@@ -433,7 +434,7 @@ StreamWriter::StreamWriter(std::shared_ptr<internal::StreamState> state)
 
 namespace {
 Transport& require_transport(const std::shared_ptr<internal::StreamState>& state) {
-  if (!state->transport()) throw std::runtime_error("StreamWriter: the stream has no transport");
+  if (!state->transport()) throw RuntimeError("StreamWriter: the stream has no transport");
   return *state->transport();
 }
 }  // namespace
@@ -470,7 +471,7 @@ Coro<void> StreamWriter::start_tls(std::shared_ptr<internal::TlsLayer> ssl, std:
   std::shared_ptr<internal::StreamState> state = owner_->state;
   co_await state->drain();
   std::shared_ptr<Transport> transport = state->transport();
-  if (!transport) throw std::runtime_error("StreamWriter.start_tls: the stream has no transport");
+  if (!transport) throw RuntimeError("StreamWriter.start_tls: the stream has no transport");
   std::shared_ptr<BaseProtocol> protocol = transport->get_protocol();
   std::shared_ptr<Transport> upgraded =
       co_await aio::start_tls(transport, protocol, std::move(ssl), state->server_side, std::move(server_hostname),
@@ -497,9 +498,9 @@ Coro<Streams> open_unix_connection(std::string path, ConnectOptions options, Str
 
 namespace {
 ProtocolFactory stream_server_factory(ClientConnected handler, StreamOptions stream_options) {
-  if (!handler) throw std::invalid_argument("start_server: empty client_connected handler");
+  if (!handler) throw ValueError("start_server: empty client_connected handler");
   const std::size_t limit = stream_options.limit;
-  if (limit == 0) throw std::invalid_argument("start_server: limit cannot be 0");
+  if (limit == 0) throw ValueError("start_server: limit cannot be 0");
   auto shared_handler = std::make_shared<const ClientConnected>(std::move(handler));
   return [shared_handler, limit] {
     return std::make_shared<internal::StreamProtocol>(std::make_shared<internal::StreamState>(limit),

@@ -76,7 +76,7 @@ inline constexpr std::size_t kDefaultStreamLimit = 64 * 1024;
 class StreamReader {
  public:
   // A reader not attached to a connection (fed with feed_data/feed_eof), as
-  // asyncio.StreamReader(). Throws std::invalid_argument if limit is 0.
+  // asyncio.StreamReader(). Throws aio::ValueError if limit is 0.
   explicit StreamReader(std::size_t limit = kDefaultStreamLimit);
   explicit StreamReader(std::shared_ptr<internal::StreamState> state) : state_(std::move(state)) {}
 
@@ -89,12 +89,12 @@ class StreamReader {
   // exceed the limit") after dropping it (asyncio raises ValueError and drops
   // the buffered data up to the separator or all of it).
   Coro<std::string> readline();
-  // Exactly `n` bytes; throws IncompleteReadError at EOF, std::invalid_argument
+  // Exactly `n` bytes; throws IncompleteReadError at EOF, aio::ValueError
   // for n < 0.
   Coro<std::string> readexactly(std::size_t n);
   // Data up to and including `separator`. Throws IncompleteReadError at EOF
   // (with what was buffered), LimitOverrunError past the limit,
-  // std::invalid_argument for an empty separator.
+  // aio::ValueError for an empty separator.
   Coro<std::string> readuntil(std::string_view separator = "\n");
   // The same with several separators: stops at the first match, preferring the
   // shortest among matches at the same end (asyncio 3.13).

@@ -130,7 +130,7 @@ class Transport : public std::enable_shared_from_this<Transport> {
   // Sends `data` (copied if it cannot be sent at once). Never blocks, never
   // throws for a connection error: the error goes to connection_lost, and
   // writes after the connection was lost are dropped (asyncio logs a warning
-  // after 5 such writes; aio too). Throws std::runtime_error after write_eof().
+  // after 5 such writes; aio too). Throws aio::RuntimeError after write_eof().
   virtual void write(std::string_view data) = 0;
   // write() of each chunk, as one system call when possible (writev).
   virtual void writelines(std::span<const std::string_view> chunks);
@@ -145,7 +145,7 @@ class Transport : public std::enable_shared_from_this<Transport> {
   // write() that crossed it), resume_writing() once it drains to `low`.
   // Defaults: 64 KiB and 16 KiB (asyncio's). With only `high` given,
   // low = high / 4; with only `low`, high = 4 * low. Throws
-  // std::invalid_argument if low > high. (The rule of every aio transport:
+  // aio::ValueError if low > high. (The rule of every aio transport:
   // net/internal/transport_core.h.)
   virtual void set_write_buffer_limits(std::optional<std::size_t> high = std::nullopt,
                                        std::optional<std::size_t> low = std::nullopt) = 0;

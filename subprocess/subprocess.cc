@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "async/errors.h"
 #include "async/gather.h"
 #include "async/loop.h"
 #include "async/task.h"
@@ -76,7 +77,7 @@ void make_non_blocking(int fd) {
 
 Process start_process(const std::string& program, const std::vector<std::string>& arguments,
                       const SubprocessOptions& options) {
-  if (options.limit == 0) throw std::invalid_argument("create_subprocess_exec: limit must be > 0");
+  if (options.limit == 0) throw ValueError("create_subprocess_exec: limit must be > 0");
   EventLoop& loop = get_running_loop();
   SpawnedChild spawned = spawn(program, arguments, options);
   int open_pipes = 0;
@@ -154,7 +155,7 @@ Coro<int> Process::wait() const {
 
 Coro<CommunicateResult> Process::communicate(std::optional<std::string> input) const {
   std::shared_ptr<internal::ProcessOwner> owner = owner_;
-  if (input && !owner->std_in) throw std::invalid_argument("communicate: input given, but stdin is not a PIPE");
+  if (input && !owner->std_in) throw ValueError("communicate: input given, but stdin is not a PIPE");
   auto [fed, out, err] = co_await gather(internal::feed_stdin(owner->std_in, std::move(input)),
                                          internal::read_to_end(owner->std_out),
                                          internal::read_to_end(owner->std_err));

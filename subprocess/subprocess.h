@@ -101,7 +101,7 @@ class Process {
   // asyncio's communicate(input): writes `input` to stdin (if given), closes
   // stdin, and reads stdout and stderr to EOF, all at the same time, then
   // waits for the exit. A broken pipe on stdin (a child that exits without
-  // reading everything) is ignored. Throws std::invalid_argument if `input` is
+  // reading everything) is ignored. Throws aio::ValueError if `input` is
   // given but stdin is not a PIPE. If the awaiting task is cancelled, the reads
   // and the write stop and the child keeps running.
   Coro<CommunicateResult> communicate(std::optional<std::string> input = std::nullopt) const;
@@ -125,7 +125,7 @@ class Process {
 //    run ("create_subprocess_exec: 'nosuch': No such file or directory") or the
 //    working directory cannot be entered (its message names the directory);
 //    also EMFILE and such. No child is left behind.
-//  - std::invalid_argument for impossible options (STDOUT for stdin or stdout,
+//  - aio::ValueError for impossible options (STDOUT for stdin or stdout,
 //    limit 0, a variable name with '=').
 // Must be awaited inside a task (std::runtime_error otherwise).
 Coro<Process> create_subprocess_exec(std::string program, std::vector<std::string> args = {},

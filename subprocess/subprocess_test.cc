@@ -84,7 +84,7 @@ AIO_TEST(Process, CommunicateWithoutInputClosesStdin) {
 
 AIO_TEST(Process, CommunicateInputNeedsAStdinPipe) {
   Process process = co_await create_subprocess_exec("/bin/true", {}, with_streams(DEVNULL, PIPE));
-  EXPECT_THROW(co_await process.communicate("x"), std::invalid_argument);
+  EXPECT_THROW(co_await process.communicate("x"), aio::ValueError);
   auto [out, err] = co_await process.communicate();
   EXPECT_EQ(out, "");
   EXPECT_EQ(co_await process.wait(), 0);
@@ -267,7 +267,7 @@ AIO_TEST(Process, LimitAppliesToThePipeReaders) {
   EXPECT_EQ(co_await process.std_out()->read(), "0123456789abcdef\n");  // nothing was consumed
   EXPECT_EQ(co_await process.wait(), 0);
   options.limit = 0;
-  EXPECT_THROW(co_await create_subprocess_shell("exit 0", options), std::invalid_argument);
+  EXPECT_THROW(co_await create_subprocess_shell("exit 0", options), aio::ValueError);
 }
 
 AIO_TEST(Process, EnvironmentAndWorkingDirectory) {
@@ -425,6 +425,31 @@ AIO_TEST(Process, AThousandChildrenBoundedByASemaphoreLeakNothing) {
   EXPECT_EQ(most_running, kAtOnce);
   EXPECT_EQ(open_descriptors(), descriptors);
   EXPECT_FALSE(has_unreaped_children());
+}
+
+// aio's errors: options a child cannot be started with are an aio::ValueError
+// naming the call.
+AIO_TEST(ProcessErrors, ImpossibleOptionsAreValueErrorsNamingTheCall) {
+  SubprocessOptions options = with_streams(DEVNULL, PIPE);
+  options.limit = 0;
+  const std::vector<std::string> no_arguments;
+  std::string limit_message;
+  try {
+    co_await create_subprocess_exec("/bin/true", no_arguments, options);
+  } catch (const ValueError& error) {
+    limit_message = error.what();
+  }
+  EXPECT_EQ(limit_message, "create_subprocess_exec: limit must be > 0");
+  SubprocessOptions no_stdin = with_streams(DEVNULL, PIPE);
+  Process process = co_await create_subprocess_exec("/bin/true", no_arguments, no_stdin);
+  std::string input_message;
+  try {
+    co_await process.communicate("x");
+  } catch (const ValueError& error) {
+    input_message = error.what();
+  }
+  EXPECT_EQ(input_message, "communicate: input given, but stdin is not a PIPE");
+  EXPECT_EQ(co_await process.wait(), 0);
 }
 
 }  // namespace

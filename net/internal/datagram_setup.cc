@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "async/errors.h"
 #include "net/dns.h"
 
 namespace aio::internal {
@@ -32,8 +33,8 @@ bool is_ip_family(int family) noexcept { return family == AF_INET || family == A
 
 void check_family(int family, const char* who) {
   if (family != AF_UNSPEC && family != AF_INET && family != AF_INET6 && family != AF_UNIX) {
-    throw std::invalid_argument(std::string(who) + ": unsupported address family " + std::to_string(family) +
-                                " (use AF_INET, AF_INET6, AF_UNIX or AF_UNSPEC)");
+    throw ValueError(std::string(who) + ": unsupported address family " + std::to_string(family) +
+                     " (use AF_INET, AF_INET6, AF_UNIX or AF_UNSPEC)");
   }
 }
 
@@ -105,8 +106,8 @@ OpenedSocket open_one(int family, const std::optional<SocketAddress>& local, con
 
 SocketAddress unix_address(const HostAndPort& endpoint, const char* who) {
   if (endpoint.port != 0) {
-    throw std::invalid_argument(std::string(who) + ": an AF_UNIX address is a path; its port must be 0, not " +
-                                std::to_string(endpoint.port));
+    throw ValueError(std::string(who) + ": an AF_UNIX address is a path; its port must be 0, not " +
+                     std::to_string(endpoint.port));
   }
   return SocketAddress::unix_path(endpoint.host);
 }
@@ -116,11 +117,11 @@ SocketAddress unix_address(const HostAndPort& endpoint, const char* who) {
 Coro<OpenedSocket> open_datagram_socket(DatagramOptions options, const char* who) {
   check_family(options.family, who);
   if (options.remote_addr && options.remote_addr->host.empty()) {
-    throw std::invalid_argument(std::string(who) + ": remote_addr needs a host");
+    throw ValueError(std::string(who) + ": remote_addr needs a host");
   }
   if (options.family == AF_UNIX) {
     if (options.reuse_port || options.allow_broadcast) {
-      throw std::invalid_argument(std::string(who) + ": reuse_port and allow_broadcast apply to IP sockets only");
+      throw ValueError(std::string(who) + ": reuse_port and allow_broadcast apply to IP sockets only");
     }
     std::optional<SocketAddress> local;
     std::optional<SocketAddress> remote;
@@ -130,8 +131,8 @@ Coro<OpenedSocket> open_datagram_socket(DatagramOptions options, const char* who
   }
   if (!options.local_addr && !options.remote_addr) {
     if (options.family == AF_UNSPEC) {
-      throw std::invalid_argument(std::string(who) +
-                                  ": unexpected address family: give local_addr, remote_addr or a family");
+      throw ValueError(std::string(who) +
+                       ": unexpected address family: give local_addr, remote_addr or a family");
     }
     co_return open_one(options.family, std::nullopt, std::nullopt, options);
   }
@@ -183,9 +184,9 @@ Coro<OpenedSocket> open_datagram_socket(DatagramOptions options, const char* who
     }
   }
   if (attempts.empty()) {
-    throw std::invalid_argument(std::string(who) +
-                                ": can not get address information: local_addr and remote_addr have no address "
-                                "family in common");
+    throw ValueError(std::string(who) +
+                     ": can not get address information: local_addr and remote_addr have no address "
+                     "family in common");
   }
   std::exception_ptr first_error;
   for (const Attempt& attempt : attempts) {

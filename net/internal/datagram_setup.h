@@ -22,7 +22,7 @@ struct OpenedSocket {
 
 // Resolves and pairs the addresses by family, then makes, binds and connects
 // the socket. `who` is the public call, named in every error message. Throws
-// std::invalid_argument for options that cannot work together,
+// aio::ValueError for options that cannot work together,
 // aio::ResolveError when a name does not resolve, std::system_error (the
 // first family's) when every attempt fails.
 Coro<OpenedSocket> open_datagram_socket(DatagramOptions options, const char* who);

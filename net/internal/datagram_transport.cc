@@ -24,6 +24,7 @@
 #include <system_error>
 #include <utility>
 
+#include "async/errors.h"
 #include "net/internal/datagram_setup.h"
 #include "net/internal/transport_core.h"
 
@@ -68,7 +69,7 @@ class DatagramTransportImpl final : public DatagramTransport,
   // --- sending ---------------------------------------------------------------
   void sendto(std::string_view data) override {
     if (!remote_) {
-      throw std::invalid_argument("sendto: no address given, and the endpoint has no remote_addr to send to");
+      throw ValueError("sendto: no address given, and the endpoint has no remote_addr to send to");
     }
     send_datagram(data, nullptr);
   }
@@ -76,13 +77,13 @@ class DatagramTransportImpl final : public DatagramTransport,
   void sendto(std::string_view data, const SocketAddress& address) override {
     if (remote_) {
       if (!(address == *remote_)) {
-        throw std::invalid_argument("sendto: invalid address " + address.to_string() + ": must be absent or " +
-                                    remote_->to_string() + " (the endpoint's remote_addr)");
+        throw ValueError("sendto: invalid address " + address.to_string() + ": must be absent or " +
+                         remote_->to_string() + " (the endpoint's remote_addr)");
       }
       send_datagram(data, nullptr);
       return;
     }
-    if (address.empty()) throw std::invalid_argument("sendto: empty address");
+    if (address.empty()) throw ValueError("sendto: empty address");
     send_datagram(data, &address);
   }
 
@@ -106,7 +107,7 @@ class DatagramTransportImpl final : public DatagramTransport,
   }
 
   void set_protocol(std::shared_ptr<DatagramProtocol> protocol) override {
-    if (!protocol) throw std::invalid_argument("set_protocol: null protocol");
+    if (!protocol) throw ValueError("DatagramTransport.set_protocol: the protocol is null");
     protocol_ = std::move(protocol);
   }
   std::shared_ptr<DatagramProtocol> get_protocol() const override { return protocol_; }

@@ -14,6 +14,7 @@
 #include <system_error>
 #include <utility>
 
+#include "async/errors.h"
 #include "net/internal/server_state.h"
 #include "net/internal/socket.h"
 #include "net/internal/transport_core.h"
@@ -108,7 +109,7 @@ class StreamTransport final : public Transport, public TransportCore<StreamTrans
 
   // --- WriteTransport --------------------------------------------------------
   void write(std::string_view data) override {
-    if (eof_requested_) throw std::runtime_error("Cannot call write() after write_eof()");
+    if (eof_requested_) throw RuntimeError("Cannot call write() after write_eof()");
     if (data.empty()) return;
     if (lost_count_ > 0) {
       note_write_after_loss();
@@ -134,7 +135,7 @@ class StreamTransport final : public Transport, public TransportCore<StreamTrans
   }
 
   void writelines(std::span<const std::string_view> chunks) override {
-    if (eof_requested_) throw std::runtime_error("Cannot call writelines() after write_eof()");
+    if (eof_requested_) throw RuntimeError("Cannot call writelines() after write_eof()");
     if (lost_count_ > 0) {
       note_write_after_loss();
       return;
@@ -247,7 +248,7 @@ class StreamTransport final : public Transport, public TransportCore<StreamTrans
       std::span<char> buffer;
       try {
         buffer = buffered_protocol_->get_buffer(0);
-        if (buffer.empty()) throw std::runtime_error("get_buffer() returned an empty buffer");
+        if (buffer.empty()) throw RuntimeError("BufferedProtocol.get_buffer() returned an empty buffer");
       } catch (...) {
         fatal_error(std::current_exception(), "Fatal error: protocol.get_buffer() call failed.");
         return;

@@ -116,7 +116,7 @@ Certificate make_certificate(EVP_PKEY* key, const CertificateRequest& request) {
 
 std::FILE* open_for_writing(const std::string& path) {
   std::FILE* file = std::fopen(path.c_str(), "wb");
-  if (file == nullptr) throw std::system_error(errno, std::generic_category(), "test certificates: " + path);
+  if (file == nullptr) throw std::system_error(errno, std::system_category(), "test certificates: " + path);
   return file;
 }
 
@@ -150,7 +150,7 @@ std::string temporary_parent() {
 TestCertificates::TestCertificates(const std::string& parent) {
   std::string pattern = (parent.empty() ? temporary_parent() : parent) + "/aio-tls-XXXXXX";
   if (::mkdtemp(pattern.data()) == nullptr) {
-    throw std::system_error(errno, std::generic_category(), "test certificates: mkdtemp " + pattern);
+    throw std::system_error(errno, std::system_category(), "test certificates: mkdtemp " + pattern);
   }
   directory = pattern;
   try {

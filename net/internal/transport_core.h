@@ -41,6 +41,7 @@
 #include <string>
 #include <utility>
 
+#include "async/errors.h"
 #include "async/loop.h"
 
 namespace aio::internal {
@@ -58,13 +59,13 @@ class WriteFlowControl {
  public:
   // asyncio's _set_write_buffer_limits: with neither given, the defaults; with
   // only `high`, low = high / 4; with only `low`, high = 4 * low. Throws
-  // std::invalid_argument, naming both values, if low > high.
+  // aio::ValueError, naming both values, if low > high.
   void set_limits(std::optional<std::size_t> high, std::optional<std::size_t> low) {
     const std::size_t new_high = high ? *high : (low ? 4 * *low : kDefaultHighWater);
     const std::size_t new_low = low ? *low : new_high / 4;
     if (new_low > new_high) {
-      throw std::invalid_argument("set_write_buffer_limits: high (" + std::to_string(new_high) +
-                                  ") must be >= low (" + std::to_string(new_low) + ")");
+      throw ValueError("set_write_buffer_limits: high (" + std::to_string(new_high) +
+                       ") must be >= low (" + std::to_string(new_low) + ")");
     }
     high_ = new_high;
     low_ = new_low;
