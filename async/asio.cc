@@ -3,6 +3,7 @@
 // descriptors can be watched like any other), so readiness of either side wakes
 // the thread.
 #include "async/asio.h"
+#include "async/internal/loop_access.h"
 
 #include <unistd.h>
 
@@ -49,10 +50,10 @@ class AsioPoller final : public internal::ExternalPoller {
 }  // namespace
 
 boost::asio::io_context& asio_context(EventLoop& loop) {
-  if (auto* poller = dynamic_cast<AsioPoller*>(loop.external_poller())) return poller->context();
-  auto poller = std::make_unique<AsioPoller>(loop.epoll_descriptor());
+  if (auto* poller = dynamic_cast<AsioPoller*>(internal::LoopAccess::external_poller(loop))) return poller->context();
+  auto poller = std::make_unique<AsioPoller>(internal::LoopAccess::epoll_descriptor(loop));
   boost::asio::io_context& context = poller->context();
-  loop.set_external_poller(std::move(poller));
+  internal::LoopAccess::set_external_poller(loop, std::move(poller));
   return context;
 }
 

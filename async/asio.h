@@ -43,6 +43,7 @@
 #include "async/future.h"
 #include "async/internal/task_base.h"
 #include "async/loop.h"
+#include "async/internal/loop_access.h"
 
 namespace aio {
 
@@ -52,7 +53,7 @@ inline constexpr use_aio_t use_aio{};
 
 // The io_context driven by `loop` (created on first use). Loop thread only.
 boost::asio::io_context& asio_context(EventLoop& loop);
-// The running loop's io_context. Throws std::runtime_error outside a loop.
+// The running loop's io_context. Throws aio::RuntimeError outside a loop.
 inline boost::asio::io_context& asio_context() { return asio_context(get_running_loop()); }
 
 namespace internal {
@@ -111,7 +112,7 @@ class AsioAwaiter final : private Cancellable {
   void await_suspend(std::coroutine_handle<> resume_point) {
     TaskBase& task = current_task_or_throw("an Asio operation with aio::use_aio");
     task_ = &task;
-    link_ = std::make_shared<Link>(Link{this, &task.loop(), task.loop().mailbox()});
+    link_ = std::make_shared<Link>(Link{this, &task.loop(), internal::LoopAccess::mailbox(task.loop())});
     signal_ = std::make_unique<boost::asio::cancellation_signal>();
     auto handler = [link = link_](Results... results) mutable {
       deliver(std::move(link), typename AsioResult<Results...>::Values(std::move(results)...));

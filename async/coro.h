@@ -29,6 +29,7 @@
 #include <utility>
 
 #include "async/errors.h"
+#include "async/internal/coroutine_debug.h"
 #include "async/internal/frame_allocator.h"
 
 namespace aio {
@@ -44,7 +45,6 @@ namespace internal {
 void report_never_awaited(const void* promise) noexcept;
 void remember_coroutine_origin(const void* promise) noexcept;
 void forget_coroutine_origin(const void* promise) noexcept;
-inline thread_local bool record_coroutine_origins = false;
 inline thread_local std::size_t recorded_coroutine_origins = 0;
 
 class CoroPromiseBase {

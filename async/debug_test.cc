@@ -1,4 +1,6 @@
 // Debug mode (asyncio-dev.rst, rules 65-69) and the shuffle mode.
+//
+// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #include <algorithm>
 #include <cstdlib>
 #include <optional>

@@ -14,14 +14,14 @@ std::size_t ThreadPoolExecutor::default_max_workers() {
 
 ThreadPoolExecutor::ThreadPoolExecutor(std::size_t max_workers, std::string thread_name_prefix)
     : max_workers_(max_workers), thread_name_prefix_(std::move(thread_name_prefix)) {
-  if (max_workers == 0) throw std::invalid_argument("ThreadPoolExecutor: max_workers must be at least 1");
+  if (max_workers == 0) throw ValueError("ThreadPoolExecutor: max_workers must be at least 1");
 }
 
 ThreadPoolExecutor::~ThreadPoolExecutor() { shutdown(/*wait=*/true); }
 
 void ThreadPoolExecutor::submit(internal::UniqueFunction job) {
   std::lock_guard lock(mutex_);
-  if (shut_down_) throw std::runtime_error("cannot schedule new jobs after shutdown");
+  if (shut_down_) throw RuntimeError("ThreadPoolExecutor::submit: cannot schedule new jobs after shutdown");
   jobs_.push_back(std::move(job));
   if (idle_workers_ > 0) {
     wake_worker_.notify_one();
@@ -68,7 +68,7 @@ void ThreadPoolExecutor::work(std::size_t index) {
 }
 
 ThreadPoolExecutor& EventLoop::default_executor() {
-  if (!default_executor_) default_executor_ = std::make_unique<ThreadPoolExecutor>();
+  if (!default_executor_) default_executor_ = std::make_shared<ThreadPoolExecutor>();
   return *default_executor_;
 }
 

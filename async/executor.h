@@ -38,6 +38,7 @@
 #include "async/internal/unique_function.h"
 #include "async/loop.h"
 #include "async/task.h"
+#include "async/internal/loop_access.h"
 
 namespace aio {
 
@@ -45,7 +46,7 @@ namespace aio {
 class Executor {
  public:
   virtual ~Executor() = default;
-  // Queues `job`. Throws std::runtime_error after shutdown(). Thread-safe.
+  // Queues `job`. Throws aio::RuntimeError after shutdown(). Thread-safe.
   virtual void submit(internal::UniqueFunction job) = 0;
 };
 
@@ -58,7 +59,7 @@ class ThreadPoolExecutor final : public Executor {
   // letting a flood of jobs start hundreds of threads.
   static std::size_t default_max_workers();
 
-  // Throws std::invalid_argument if max_workers is 0.
+  // Throws aio::ValueError if max_workers is 0.
   explicit ThreadPoolExecutor(std::size_t max_workers = default_max_workers(),
                               std::string thread_name_prefix = "aio-pool");
   // shutdown(/*wait=*/true).
@@ -185,7 +186,9 @@ class ConcurrentFuture {
     // The id is read on the loop's thread, after the task was created there
     // (the mailbox keeps posts in order).
     internal::UniqueFunction request = [state = state_] {
-      if (internal::FutureStateBase* task = state->loop->find_held(state->id)) task->cancel({});
+      if (auto* task = static_cast<internal::FutureStateBase*>(internal::LoopAccess::find_held(*state->loop, state->id))) {
+        task->cancel({});
+      }
     };
     return state_->mailbox->post(request);
   }
@@ -209,20 +212,20 @@ class ConcurrentFuture {
 
 // Submits `coro` to `loop` from another thread (asyncio.run_coroutine_threadsafe)
 // and returns a thread-safe handle to its result. The task is created on the
-// loop's thread. Throws std::runtime_error if the loop is closed. Never call
+// loop's thread. Throws aio::RuntimeError if the loop is closed. Never call
 // get() on the loop's own thread: it would wait for itself.
 template <class T>
 ConcurrentFuture<T> run_coroutine_threadsafe(Coro<T> coro, EventLoop& loop) {
   using State = typename ConcurrentFuture<T>::State;
   auto state = std::make_shared<State>();
-  state->mailbox = loop.mailbox();
+  state->mailbox = internal::LoopAccess::mailbox(loop);
   state->loop = &loop;
   internal::UniqueFunction start = [state, coro = std::move(coro)]() mutable {
     EventLoop& loop = *state->loop;
     Task<T> task = create_task(loop, std::move(coro));
     {
       std::lock_guard lock(state->mutex);
-      state->id = loop.hold(task.state());
+      state->id = internal::LoopAccess::hold(loop, internal::HandleAccess::state(task));
     }
     // Completes the handle if the task never reports (its loop was destroyed
     // with it pending): get() must not wait forever.
@@ -244,7 +247,7 @@ ConcurrentFuture<T> run_coroutine_threadsafe(Coro<T> coro, EventLoop& loop) {
     auto abandoned = std::make_shared<Abandoned>(state);
     task.add_done_callback([state, abandoned](const Task<T>& done) {
       abandoned->reported = true;
-      state->loop->take_held(state->id);
+      internal::LoopAccess::take_held(*state->loop, state->id);
       std::optional<std::conditional_t<std::is_void_v<T>, bool, T>> value;
       std::exception_ptr error;
       try {
@@ -265,7 +268,7 @@ ConcurrentFuture<T> run_coroutine_threadsafe(Coro<T> coro, EventLoop& loop) {
       state->done_changed.notify_all();
     });
   };
-  if (!state->mailbox->post(start)) throw std::runtime_error("Event loop is closed");
+  if (!state->mailbox->post(start)) throw RuntimeError("run_coroutine_threadsafe: the event loop is closed");
   return ConcurrentFuture<T>(std::move(state));
 }
 

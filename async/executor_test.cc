@@ -129,7 +129,7 @@ TEST(ThreadPool, StartsThreadsOnDemandUpToItsLimit) {
 }
 
 TEST(ThreadPool, MisuseIsAClearError) {
-  EXPECT_THROW(ThreadPoolExecutor(0), std::invalid_argument);
+  EXPECT_THROW(ThreadPoolExecutor(0), ValueError);
   ThreadPoolExecutor pool(1);
   pool.shutdown();
   pool.shutdown();  // idempotent

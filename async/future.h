@@ -15,6 +15,8 @@
 // that over:
 //   auto setter = future.threadsafe_setter();
 //   std::thread([setter] { setter.set_result(42); }).detach();
+//
+// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #ifndef AIO_ASYNC_FUTURE_H_
 #define AIO_ASYNC_FUTURE_H_
 
@@ -33,6 +35,7 @@
 #include "async/internal/ref.h"
 #include "async/internal/task_base.h"
 #include "async/loop.h"
+#include "async/internal/loop_access.h"
 
 namespace aio {
 namespace internal {
@@ -57,9 +60,9 @@ class FutureState final : public FutureStateBase {
 // The task currently running on this thread's loop; throws if there is none.
 inline TaskBase& current_task_or_throw(const char* what) {
   EventLoop* loop = running_loop_or_null();
-  TaskBase* task = loop ? loop->current_task() : nullptr;
+  TaskBase* task = loop ? TaskBase::current(*loop) : nullptr;
   if (task == nullptr) {
-    throw std::runtime_error(std::string(what) + " must be awaited inside a task (aio::run, create_task)");
+    throw RuntimeError(std::string(what) + " must be awaited inside a task (aio::run, create_task)");
   }
   return *task;
 }
@@ -80,10 +83,10 @@ class FutureAwaiter final : private FutureWaiter, private Cancellable {
   void await_suspend(std::coroutine_handle<> resume_point) {
     TaskBase& task = current_task_or_throw("a Future");
     if (static_cast<FutureStateBase*>(&task) == static_cast<FutureStateBase*>(state_.get())) {
-      throw std::runtime_error("Task cannot await on itself");
+      throw RuntimeError("Task cannot await on itself");
     }
     if (&task.loop() != &state_->loop()) {
-      throw std::runtime_error(state_->describe() + " is attached to a different loop");
+      throw RuntimeError(state_->describe() + " is attached to a different loop");
     }
     task_ = &task;
     on_done = &FutureAwaiter::wake_task;
@@ -109,42 +112,6 @@ class FutureAwaiter final : private FutureWaiter, private Cancellable {
   TaskBase* task_ = nullptr;
 };
 
-// A done callback: a heap node that schedules `callback(handle)` with call_soon.
-template <class Handle>
-class DoneCallback final : private FutureWaiter {
- public:
-  static void add(FutureStateBase& state, Handle handle, std::function<void(Handle)> callback) {
-    if (state.done()) {
-      state.loop().call_soon([handle, callback = std::move(callback)] { callback(handle); });
-      return;
-    }
-    auto* node = new DoneCallback(std::move(callback));
-    node->on_done = &DoneCallback::run;
-    node->dispose = &DoneCallback::free;
-    node->state_ = &state;
-    state.add_waiter(node);
-  }
-
- private:
-  explicit DoneCallback(std::function<void(Handle)> callback) : callback_(std::move(callback)) {}
-  static void run(FutureWaiter* waiter) noexcept {
-    auto* self = static_cast<DoneCallback*>(waiter);
-    FutureStateBase& state = *self->state_;
-    Handle handle = Handle::from_state(&state);
-    // The loop was alive when the future completed (it is completing now).
-    try {
-      state.loop().call_soon([handle, callback = std::move(self->callback_)] { callback(handle); });
-    } catch (...) {
-      // The loop is closed: asyncio drops such callbacks too.
-    }
-    delete self;
-  }
-  static void free(FutureWaiter* waiter) noexcept { delete static_cast<DoneCallback*>(waiter); }
-
-  std::function<void(Handle)> callback_;
-  FutureStateBase* state_ = nullptr;
-};
-
 }  // namespace internal
 
 template <class T>
@@ -155,7 +122,7 @@ class Future {
  public:
   using value_type = T;
 
-  // A pending future on the running loop. Throws std::runtime_error outside one.
+  // A pending future on the running loop. Throws aio::RuntimeError outside one.
   Future() : Future(get_running_loop()) {}
   explicit Future(EventLoop& loop) : state_(new internal::FutureState<T>(loop)) {}
 
@@ -189,27 +156,25 @@ class Future {
 
   // Schedules `callback(*this)` once the future is done (at once if it is).
   void add_done_callback(std::function<void(Future)> callback) {
-    internal::DoneCallback<Future>::add(*state_, *this, std::move(callback));
+    internal::DoneCallback<Future>::add(*state_, *this, std::move(callback), &Future::from_state);
   }
 
   EventLoop& get_loop() const noexcept { return state_->loop(); }
 
   // A thread-safe way to settle this future from another thread (see the file
-  // comment). Call it on the loop's thread. Throws std::runtime_error if the loop
+  // comment). Call it on the loop's thread. Throws aio::RuntimeError if the loop
   // is closed.
   ThreadsafeSetter<T> threadsafe_setter() const;
 
   auto operator co_await() const noexcept { return internal::FutureAwaiter<internal::FutureState<T>>(state_); }
 
-  // The shared state, for aio's own machinery.
-  const internal::Ref<internal::FutureState<T>>& state() const noexcept { return state_; }
-
-  static Future from_state(internal::FutureStateBase* state) {
-    return Future(internal::Ref<internal::FutureState<T>>(static_cast<internal::FutureState<T>*>(state)));
-  }
   friend bool operator==(const Future& a, const Future& b) noexcept { return a.state_ == b.state_; }
 
  private:
+  friend class internal::HandleAccess;  // aio's combinators reach the state
+  static Future from_state(internal::FutureStateBase* state) {
+    return Future(internal::Ref<internal::FutureState<T>>(static_cast<internal::FutureState<T>*>(state)));
+  }
   explicit Future(internal::Ref<internal::FutureState<T>> state) : state_(std::move(state)) {}
   internal::Ref<internal::FutureState<T>> state_;
 };
@@ -256,7 +221,7 @@ class ThreadsafeSetter {
     EventLoop* loop;  // dereferenced only on the loop's thread
     std::uint64_t id;
     ~Link() {
-      internal::UniqueFunction release = [loop = loop, id = id] { loop->take_held(id); };
+      internal::UniqueFunction release = [loop = loop, id = id] { internal::LoopAccess::take_held(*loop, id); };
       mailbox->post(release);  // a closed loop already let go
     }
   };
@@ -265,7 +230,7 @@ class ThreadsafeSetter {
   template <class Settle>
   bool post(Settle settle) const {
     internal::UniqueFunction job = [loop = link_->loop, id = link_->id, settle = std::move(settle)]() mutable {
-      internal::FutureStateBase* state = loop->find_held(id);
+      auto* state = static_cast<internal::FutureStateBase*>(internal::LoopAccess::find_held(*loop, id));
       if (state == nullptr || state->cancelled()) return;
       if (state->done()) {
         loop->call_exception_handler({.message = "ThreadsafeSetter: the future is already done",
@@ -283,9 +248,10 @@ class ThreadsafeSetter {
 template <class T>
 ThreadsafeSetter<T> Future<T>::threadsafe_setter() const {
   EventLoop& loop = state_->loop();
-  loop.throw_if_closed();
+  internal::LoopAccess::throw_if_closed(loop);
   using Link = typename ThreadsafeSetter<T>::Link;
-  return ThreadsafeSetter<T>(std::shared_ptr<Link>(new Link{loop.mailbox(), &loop, loop.hold(state_)}));
+  return ThreadsafeSetter<T>(std::shared_ptr<Link>(
+      new Link{internal::LoopAccess::mailbox(loop), &loop, internal::LoopAccess::hold(loop, state_)}));
 }
 
 }  // namespace aio

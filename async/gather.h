@@ -15,6 +15,8 @@
 //
 // shield(task) protects a task from the cancellation of its awaiter: the
 // awaiter gets CancelledError, the task runs on.
+//
+// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #ifndef AIO_ASYNC_GATHER_H_
 #define AIO_ASYNC_GATHER_H_
 
@@ -91,8 +93,8 @@ class GatheringState final : public FutureStateBase {
     // gather does (no "never retrieved" reports for them).
     for (TaskBase* child : children_) {
       if (!child->done()) {
-        AnyTask(child).add_done_callback([](AnyTask task) {
-          if (!task.cancelled()) task.state()->exception();
+        child->add_done_callback([](AnyTask task) {
+          if (!task.cancelled()) task.exception();
         });
       }
     }
@@ -213,7 +215,7 @@ inline Coro<void> await_gathering(Ref<GatheringState> state) {
 template <class... T>
 Coro<std::tuple<StoredResult<T>...>> gather_tuple(std::tuple<Task<T>...> tasks, bool return_exceptions_mode) {
   std::vector<TaskBase*> children;
-  std::apply([&](auto&... task) { (children.push_back(task.state().get()), ...); }, tasks);
+  std::apply([&](auto&... task) { (children.push_back(internal::HandleAccess::state(task).get()), ...); }, tasks);
   Ref<GatheringState> state(new GatheringState(get_running_loop(), std::move(children), return_exceptions_mode));
   co_await await_gathering(state);
   co_return std::apply([](auto&... task) { return std::tuple<StoredResult<T>...>(result_of(task)...); }, tasks);
@@ -222,7 +224,7 @@ Coro<std::tuple<StoredResult<T>...>> gather_tuple(std::tuple<Task<T>...> tasks, 
 template <class... T>
 Coro<std::tuple<Outcome<T>...>> gather_tuple_outcomes(std::tuple<Task<T>...> tasks) {
   std::vector<TaskBase*> children;
-  std::apply([&](auto&... task) { (children.push_back(task.state().get()), ...); }, tasks);
+  std::apply([&](auto&... task) { (children.push_back(internal::HandleAccess::state(task).get()), ...); }, tasks);
   Ref<GatheringState> state(new GatheringState(get_running_loop(), std::move(children), true));
   co_await await_gathering(state);
   co_return std::apply([](auto&... task) { return std::tuple<Outcome<T>...>(outcome_of(task)...); }, tasks);
@@ -232,7 +234,7 @@ template <class T>
 Coro<std::vector<StoredResult<T>>> gather_vector(std::vector<Task<T>> tasks) {
   std::vector<TaskBase*> children;
   children.reserve(tasks.size());
-  for (Task<T>& task : tasks) children.push_back(task.state().get());
+  for (Task<T>& task : tasks) children.push_back(internal::HandleAccess::state(task).get());
   Ref<GatheringState> state(new GatheringState(get_running_loop(), std::move(children), false));
   co_await await_gathering(state);
   std::vector<StoredResult<T>> results;
@@ -244,7 +246,7 @@ Coro<std::vector<StoredResult<T>>> gather_vector(std::vector<Task<T>> tasks) {
 template <class T>
 Coro<std::vector<Outcome<T>>> gather_vector_outcomes(std::vector<Task<T>> tasks) {
   std::vector<TaskBase*> children;
-  for (Task<T>& task : tasks) children.push_back(task.state().get());
+  for (Task<T>& task : tasks) children.push_back(internal::HandleAccess::state(task).get());
   Ref<GatheringState> state(new GatheringState(get_running_loop(), std::move(children), true));
   co_await await_gathering(state);
   std::vector<Outcome<T>> outcomes;

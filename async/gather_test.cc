@@ -1,5 +1,7 @@
 // gather and shield: asyncio rules 32-35 (test_tasks.py's gather and shield
 // tests), on virtual time.
+//
+// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #include "async/gather.h"
 
 #include <memory>

@@ -3,11 +3,12 @@
 //   2. move the timers that are due into the run queue, in deadline order;
 //   3. run the callbacks that are ready now, and only those: anything they
 //      schedule runs in the next iteration, after the next poll.
+//
+// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #include "async/loop.h"
 
-#include "async/coro.h"
-#include "async/executor.h"
-#include "async/future.h"
+#include "async/internal/coroutine_debug.h"
+#include "async/internal/exceptions.h"
 
 #include <signal.h>
 #include <sys/epoll.h>
@@ -38,7 +39,7 @@ CallbackState::CallbackState(EventLoop& loop, UniqueFunction callback)
 void CallbackState::schedule() {
   if (queued) return;
   add_ref();  // the run queue's reference
-  loop->schedule(this);
+  loop->ready_.push_back(this);
 }
 
 void CallbackState::run_ready(ReadyNode* node) {
@@ -58,7 +59,7 @@ void CallbackState::run_ready(ReadyNode* node) {
 void CallbackState::fire_timer(TimerNode* node) {
   // The heap's reference moves to the run queue.
   auto* self = static_cast<CallbackState*>(node);
-  self->loop->schedule(self);
+  self->loop->ready_.push_back(self);
 }
 
 }  // namespace internal
@@ -127,7 +128,7 @@ std::optional<std::uint64_t> shuffle_seed_from(const std::optional<std::uint64_t
 
 std::string describe_node(internal::ReadyNode* node) {
   if (node->run == &internal::CallbackState::run_ready) return "<Handle>";
-  return "<" + static_cast<internal::TaskBase*>(node)->describe() + ">";
+  return "<" + static_cast<internal::LoopTask*>(node)->describe() + ">";
 }
 
 }  // namespace
@@ -167,7 +168,7 @@ void Handle::cancel() {
   if (!state_ || state_->cancelled) return;
   state_->cancelled = true;
   if (state_->in_heap()) {
-    state_->loop->remove_timer(state_.get());
+    if (state_->in_heap()) state_->loop->timers_.remove(state_.get());
     state_->release_ref();  // the heap's reference
   }
 }
@@ -222,10 +223,11 @@ EventLoop::~EventLoop() {
   // Destroying pending tasks' coroutines runs their destructors, which may
   // remove readers or unlink waiters: the loop must still be intact for that.
   while (first_task_ != nullptr) {
-    internal::Ref<internal::TaskBase> task(first_task_);
-    unregister_task(first_task_);
+    internal::LoopTask* task = first_task_;
+    AnyTask keep(task);  // unregistering drops the loop's reference
+    unregister_task(task);
     call_exception_handler({.message = "Task was destroyed but it is pending!",
-                            .task = AnyTask(task.get()),
+                            .task = keep,
                             .future = task->describe()});
     task->destroy_coroutine();
   }
@@ -235,9 +237,6 @@ EventLoop::~EventLoop() {
   anchor_->loop = nullptr;
 }
 
-void AnyTask::add_done_callback(std::function<void(AnyTask)> callback) {
-  internal::DoneCallback<AnyTask>::add(*task_, *this, std::move(callback));
-}
 
 Handle EventLoop::call_soon(Callback callback) {
   throw_if_closed();
@@ -254,30 +253,30 @@ TimerHandle EventLoop::call_at(TimePoint when, Callback callback) {
   throw_if_closed();
   internal::Ref<internal::CallbackState> state(new internal::CallbackState(*this, std::move(callback)));
   state->deadline = when;
-  add_timer(state.get());
+  timers_.push(state.get());
   state->add_ref();  // held by the heap until it fires or is cancelled
   return TimerHandle(std::move(state));
 }
 
 void EventLoop::call_soon_threadsafe(Callback callback) {
-  if (!mailbox_->post(callback)) throw std::runtime_error("Event loop is closed");
+  if (!mailbox_->post(callback)) throw RuntimeError("Event loop is closed");
 }
 
-std::uint64_t EventLoop::hold(internal::Ref<internal::FutureStateBase> state) {
+std::uint64_t EventLoop::hold(internal::Ref<internal::RefCounted> state) {
   std::uint64_t id = ++next_held_id_;
   held_.emplace(id, std::move(state));
   return id;
 }
 
-internal::Ref<internal::FutureStateBase> EventLoop::take_held(std::uint64_t id) {
+internal::Ref<internal::RefCounted> EventLoop::take_held(std::uint64_t id) {
   auto found = held_.find(id);
   if (found == held_.end()) return {};
-  internal::Ref<internal::FutureStateBase> state = std::move(found->second);
+  internal::Ref<internal::RefCounted> state = std::move(found->second);
   held_.erase(found);
   return state;
 }
 
-internal::FutureStateBase* EventLoop::find_held(std::uint64_t id) const {
+internal::RefCounted* EventLoop::find_held(std::uint64_t id) const {
   auto found = held_.find(id);
   return found == held_.end() ? nullptr : found->second.get();
 }
@@ -287,14 +286,14 @@ TimePoint EventLoop::time() const noexcept {
 }
 
 void EventLoop::throw_if_closed() const {
-  if (closed_) throw std::runtime_error("Event loop is closed");
+  if (closed_) throw RuntimeError("Event loop is closed");
 }
 
 void EventLoop::run_forever() {
   throw_if_closed();
-  if (running_) throw std::runtime_error("This event loop is already running");
+  if (running_) throw RuntimeError("This event loop is already running");
   if (running_loop != nullptr) {
-    throw std::runtime_error("Cannot run the event loop while another loop is running");
+    throw RuntimeError("Cannot run the event loop while another loop is running");
   }
   running_ = true;
   running_loop = this;
@@ -317,7 +316,7 @@ void EventLoop::run_forever() {
 void EventLoop::stop() noexcept { stopping_ = true; }
 
 void EventLoop::close() {
-  if (running_) throw std::runtime_error("Cannot close a running event loop");
+  if (running_) throw RuntimeError("Cannot close a running event loop");
   if (closed_) return;
   closed_ = true;
   // Work other threads posted and the loop never ran is dropped here, on the
@@ -594,14 +593,14 @@ struct EventLoop::SignalHandler {
 void EventLoop::add_signal_handler(int signal, std::function<void()> callback) {
   throw_if_closed();
   if (signal <= 0 || signal >= NSIG || signal == SIGKILL || signal == SIGSTOP) {
-    throw std::invalid_argument("add_signal_handler: signal " + std::to_string(signal) + " cannot be caught");
+    throw ValueError("add_signal_handler: signal " + std::to_string(signal) + " cannot be caught");
   }
   if (auto found = signal_handlers_.find(signal); found != signal_handlers_.end()) {
     found->second->callback = std::move(callback);
     return;
   }
   if (signal_pipe_for[signal].load() >= 0) {
-    throw std::runtime_error("add_signal_handler: signal " + std::to_string(signal) +
+    throw RuntimeError("add_signal_handler: signal " + std::to_string(signal) +
                              " is already handled by another event loop");
   }
   if (signal_pipe_[0] < 0) {
@@ -685,21 +684,21 @@ void EventLoop::default_exception_handler(const ExceptionContext& context) {
 
 std::vector<AnyTask> EventLoop::all_tasks() const {
   std::vector<AnyTask> tasks;
-  for (internal::TaskBase* task = first_task_; task != nullptr; task = task->next_task) {
-    tasks.emplace_back(task);
+  for (internal::LoopTask* task = first_task_; task != nullptr; task = task->next_task) {
+    tasks.push_back(AnyTask(task));
   }
   return tasks;
 }
 
-void EventLoop::register_task(internal::TaskBase* task) noexcept {
-  task->add_ref();  // the loop owns every pending task (no weak-reference footgun)
+void EventLoop::register_task(internal::LoopTask* task) noexcept {
+  task->add_task_reference();  // the loop owns every pending task (no weak-reference footgun)
   task->previous_task = nullptr;
   task->next_task = first_task_;
   if (first_task_) first_task_->previous_task = task;
   first_task_ = task;
 }
 
-void EventLoop::unregister_task(internal::TaskBase* task) noexcept {
+void EventLoop::unregister_task(internal::LoopTask* task) noexcept {
   if (task->previous_task) {
     task->previous_task->next_task = task->next_task;
   } else {
@@ -707,7 +706,7 @@ void EventLoop::unregister_task(internal::TaskBase* task) noexcept {
   }
   if (task->next_task) task->next_task->previous_task = task->previous_task;
   task->previous_task = task->next_task = nullptr;
-  task->release_ref();
+  task->drop_task_reference();
 }
 
 std::uint64_t EventLoop::next_task_number() noexcept {
@@ -733,7 +732,7 @@ void set_repeat_signal_terminates(int signal, bool terminates) noexcept {
 }  // namespace internal
 
 EventLoop& get_running_loop() {
-  if (running_loop == nullptr) throw std::runtime_error("no running event loop");
+  if (running_loop == nullptr) throw RuntimeError("no running event loop");
   return *running_loop;
 }
 

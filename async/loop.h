@@ -10,9 +10,14 @@
 // coroutine in it, and closes it. Use the loop for callbacks, timers, and raw
 // file descriptors; use aio::get_running_loop() to find it from inside a task.
 //
-// Errors: scheduling on a closed loop throws std::runtime_error("Event loop is
+// Errors: scheduling on a closed loop throws aio::RuntimeError("Event loop is
 // closed"); an exception escaping a callback goes to the exception handler and
 // the loop keeps running.
+//
+// What aio's own awaiters, transports and tools need beyond this public
+// interface (the ready queue, timers, task bookkeeping, epoll registration) is
+// private, reached only through internal::LoopAccess (internal/loop_access.h,
+// the //async:loop_internal target, visible inside aio only).
 #ifndef AIO_ASYNC_LOOP_H_
 #define AIO_ASYNC_LOOP_H_
 
@@ -31,10 +36,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "async/internal/future_state.h"
+#include "async/errors.h"
+#include "async/internal/loop_task.h"
 #include "async/internal/ready_queue.h"
 #include "async/internal/ref.h"
-#include "async/internal/task_base.h"
 #include "async/internal/timer_heap.h"
 #include "async/internal/unique_function.h"
 
@@ -57,6 +62,16 @@ template <class T>
 class Coro;
 
 namespace internal {
+class LoopAccess;
+
+// Lets objects that may outlive their loop (a Task handle kept after run()
+// returned) find out whether the loop still exists.
+class LoopAnchor final : public RefCounted {
+ public:
+  explicit LoopAnchor(EventLoop* loop) : loop(loop) {}
+  EventLoop* loop;
+};
+
 // A call_soon/call_later/add_reader callback. Lives on the heap, shared by the
 // Handle the caller holds and by the loop while it is scheduled or in the timer
 // heap (each holds a reference).
@@ -173,25 +188,41 @@ class TimerHandle : public Handle {
   friend class EventLoop;
 };
 
-// A type-erased handle to a task, for reports and introspection (all_tasks()).
+// A type-erased handle to a task: what current_task(), all_tasks() and the
+// exception handler's context give, with asyncio's whole Task interface except
+// the typed result (convert back with Task<T>::from(any) when the type is
+// known). A cheap copyable handle, as Task<T> is; loop thread only.
 class AnyTask {
  public:
-  explicit AnyTask(internal::TaskBase* task) : task_(task) {}
-  const std::string& get_name() const { return task_->name(); }
-  bool done() const { return task_->done(); }
-  bool cancelled() const { return task_->cancelled(); }
-  bool cancel(std::string message = {}) { return task_->cancel(std::move(message)); }
-  int cancelling() const { return task_->cancelling(); }
-  // Schedules `callback(task)` once the task is done (at once if it is).
-  void add_done_callback(std::function<void(AnyTask)> callback);
-  internal::TaskBase* state() const { return task_.get(); }
-  static AnyTask from_state(internal::FutureStateBase* state) {
-    return AnyTask(static_cast<internal::TaskBase*>(state));
+  AnyTask(const AnyTask& other) noexcept : task_(other.task_) { task_->add_task_reference(); }
+  AnyTask& operator=(const AnyTask& other) noexcept {
+    other.task_->add_task_reference();
+    task_->drop_task_reference();
+    task_ = other.task_;
+    return *this;
   }
-  friend bool operator==(const AnyTask& a, const AnyTask& b) { return a.task_ == b.task_; }
+  ~AnyTask() { task_->drop_task_reference(); }
+
+  const std::string& get_name() const { return task_->name(); }
+  void set_name(std::string name) { task_->set_name(std::move(name)); }
+  bool done() const noexcept { return task_->task_done(); }
+  bool cancelled() const noexcept { return task_->task_cancelled(); }
+  // asyncio's Task.cancel / cancelling / uncancel (docs/design/cancellation.md).
+  bool cancel(std::string message = {}) { return task_->cancel(std::move(message)); }
+  int cancelling() const noexcept { return task_->cancelling(); }
+  int uncancel() noexcept { return task_->uncancel(); }
+  // Null when the task succeeded, its exception when it failed; throws
+  // CancelledError if it was cancelled and InvalidStateError while it runs.
+  std::exception_ptr exception() const { return task_->task_exception(); }
+  // Schedules `callback(task)` once the task is done (at once if it is).
+  void add_done_callback(std::function<void(AnyTask)> callback) { task_->add_done_callback(std::move(callback)); }
+  friend bool operator==(const AnyTask& a, const AnyTask& b) noexcept { return a.task_ == b.task_; }
 
  private:
-  internal::Ref<internal::TaskBase> task_;
+  friend class internal::LoopAccess;
+  friend class EventLoop;
+  explicit AnyTask(internal::LoopTask* task) noexcept : task_(task) { task_->add_task_reference(); }
+  internal::LoopTask* task_;
 };
 
 // What call_exception_handler() receives: asyncio's context dict as a struct.
@@ -243,26 +274,26 @@ class EventLoop {
   // Runs `callback` at `when` on the loop's clock.
   TimerHandle call_at(TimePoint when, Callback callback);
   // The only thread-safe scheduling call: queues `callback` and wakes the loop.
-  // Throws std::runtime_error if the loop is closed.
+  // Throws aio::RuntimeError if the loop is closed.
   void call_soon_threadsafe(Callback callback);
   // The loop's monotonic clock (virtual on a test loop).
   TimePoint time() const noexcept;
 
   // --- running ---------------------------------------------------------------
   // Runs the loop until `task` (or a task made of `coro`) is done and returns its
-  // result or rethrows its exception. Throws std::runtime_error if the loop
-  // stops first. Defined in async/task.h.
+  // result or rethrows its exception. Throws aio::RuntimeError if the loop
+  // stops first. Defined in async/task.h (//async:task).
   template <class T>
   T run_until_complete(Task<T> task);
   template <class T>
   T run_until_complete(Coro<T> coro);
-  // Runs until stop() is called. Throws std::runtime_error if the loop is closed
+  // Runs until stop() is called. Throws aio::RuntimeError if the loop is closed
   // or already running, or another loop runs on this thread.
   void run_forever();
   // Lets the current batch finish, then returns from run_forever(). Called
   // before run_forever(), the loop runs one iteration and returns.
   void stop() noexcept;
-  // Frees the loop's resources. Throws std::runtime_error if the loop is running.
+  // Frees the loop's resources. Throws aio::RuntimeError if the loop is running.
   // Idempotent.
   void close();
   bool is_running() const noexcept { return running_; }
@@ -278,28 +309,13 @@ class EventLoop {
   bool remove_reader(int fd);
   bool remove_writer(int fd);
 
-  // For aio's transports: watches `fd` for `events` (EPOLLIN / EPOLLOUT, level
-  // triggered) and calls watcher->on_io() from the poll. watch_io again changes
-  // the events; events 0 keeps the registration but watches nothing. An fd is
-  // watched either this way or with add_reader/add_writer, not both. Throws
-  // std::system_error if epoll refuses.
-  void watch_io(int fd, internal::IoWatcher* watcher, std::uint32_t events, bool registered);
-  // Stops watching `fd` (before it is closed). No-op for an fd epoll forgot,
-  // and after close(). Readiness of `fd` that the current poll reported but has
-  // not dispatched yet is dropped, so a watcher may be freed right after it was
-  // unwatched, even from inside another watcher's on_io().
-  void unwatch_io(int fd) noexcept;
-  // See internal::LoopResource. Tracking again, or untracking an object that is
-  // not tracked, does nothing.
-  void track_resource(internal::LoopResource* resource) noexcept;
-  void untrack_resource(internal::LoopResource* resource) noexcept;
 
   // --- signals ---------------------------------------------------------------
   // Runs `callback` on the loop (as a callback, never inside the signal handler)
   // each time `signal` arrives. Adding again replaces the callback. Signals are
   // process-wide: one loop at a time can handle a given signal. Throws
-  // std::invalid_argument for a signal number that cannot be caught (SIGKILL,
-  // SIGSTOP, out of range), std::runtime_error if another loop handles it, and
+  // aio::ValueError for a signal number that cannot be caught (SIGKILL,
+  // SIGSTOP, out of range), aio::RuntimeError if another loop handles it, and
   // std::system_error if the kernel refuses.
   void add_signal_handler(int signal, std::function<void()> callback);
   // Restores the disposition the signal had before add_signal_handler; returns
@@ -317,7 +333,8 @@ class EventLoop {
   // Runs `function()` on `executor` (the loop's default thread pool when null)
   // and returns a Future for its result, settled on this loop. Cancelling the
   // future before the job starts keeps it from running; a job already running
-  // finishes, and its result is dropped. Defined in async/executor.h.
+  // finishes, and its result is dropped. Defined in async/executor.h, as are the
+  // two below (//async:executor: the loop itself does not depend on it).
   template <class Function>
   auto run_in_executor(Executor* executor, Function function)
       -> Future<std::invoke_result_t<Function&>>;
@@ -336,38 +353,41 @@ class EventLoop {
   Duration slow_callback_duration() const noexcept { return slow_callback_duration_; }
   void set_slow_callback_duration(Duration duration) noexcept { slow_callback_duration_ = duration; }
 
-  // The task whose step is running, or null between steps.
-  internal::TaskBase* current_task() const noexcept { return current_task_; }
-  // Every task of this loop that has not finished.
+  // Every task of this loop that has not finished (asyncio.all_tasks(loop)).
   std::vector<AnyTask> all_tasks() const;
 
-  // --- internal: used by aio's own awaiters ----------------------------------
-  // The external poller (see internal::ExternalPoller), installed on first use by
-  // its owner; null when none. Closing the loop destroys it.
+ private:
+  // What aio's own awaiters and transports use (internal/loop_access.h).
+  friend class internal::LoopAccess;
+  friend class internal::CallbackState;
+  friend class Handle;
   internal::ExternalPoller* external_poller() const noexcept { return external_poller_.get(); }
   void set_external_poller(std::unique_ptr<internal::ExternalPoller> poller);
-  int epoll_descriptor() const noexcept { return epoll_fd_; }
-  // The loop's mailbox, for work posted from other threads.
-  const std::shared_ptr<internal::Mailbox>& mailbox() const noexcept { return mailbox_; }
   // Keeps a future alive on the loop's thread while another thread works for it;
   // the other thread refers to it by the returned id only (a reference count
   // must never be touched off the loop's thread). take_held() hands it back.
-  std::uint64_t hold(internal::Ref<internal::FutureStateBase> state);
-  internal::Ref<internal::FutureStateBase> take_held(std::uint64_t id);
-  internal::FutureStateBase* find_held(std::uint64_t id) const;
-  void schedule(internal::ReadyNode* node) noexcept { ready_.push_back(node); }
-  void add_timer(internal::TimerNode* node) { timers_.push(node); }
-  void remove_timer(internal::TimerNode* node) noexcept {
-    if (node->in_heap()) timers_.remove(node);
-  }
+  std::uint64_t hold(internal::Ref<internal::RefCounted> state);
+  internal::Ref<internal::RefCounted> take_held(std::uint64_t id);
+  internal::RefCounted* find_held(std::uint64_t id) const;
   void throw_if_closed() const;
-  void register_task(internal::TaskBase* task) noexcept;
-  void unregister_task(internal::TaskBase* task) noexcept;
-  void set_current_task(internal::TaskBase* task) noexcept { current_task_ = task; }
-  internal::Ref<internal::LoopAnchor> anchor() const { return anchor_; }
-  std::uint64_t next_task_number() noexcept;
+  void register_task(internal::LoopTask* task) noexcept;
+  void unregister_task(internal::LoopTask* task) noexcept;
+  static std::uint64_t next_task_number() noexcept;
+  // Watches `fd` for `events` (EPOLLIN / EPOLLOUT, level triggered) and calls
+  // watcher->on_io() from the poll. Again changes the events; events 0 keeps the
+  // registration but watches nothing. An fd is watched either this way or with
+  // add_reader/add_writer, not both. Throws std::system_error if epoll refuses.
+  void watch_io(int fd, internal::IoWatcher* watcher, std::uint32_t events, bool registered);
+  // Stops watching `fd` (before it is closed). No-op for an fd epoll forgot,
+  // and after close(). Readiness of `fd` that the current poll reported but has
+  // not dispatched yet is dropped, so a watcher may be freed right after it was
+  // unwatched, even from inside another watcher's on_io().
+  void unwatch_io(int fd) noexcept;
+  // See internal::LoopResource. Tracking again, or untracking an object that is
+  // not tracked, does nothing.
+  void track_resource(internal::LoopResource* resource) noexcept;
+  void untrack_resource(internal::LoopResource* resource) noexcept;
 
- private:
   // Callbacks registered for one file descriptor.
   struct Watch final : internal::IoWatcher {
     void on_io(std::uint32_t events) override;
@@ -398,8 +418,8 @@ class EventLoop {
   bool closed_ = false;
   internal::ReadyQueue ready_;
   internal::TimerHeap timers_;
-  internal::TaskBase* current_task_ = nullptr;
-  internal::TaskBase* first_task_ = nullptr;  // pending tasks, owned by the loop
+  internal::LoopTask* current_task_ = nullptr;
+  internal::LoopTask* first_task_ = nullptr;  // pending tasks, owned by the loop
   TimePoint virtual_now_{};
   internal::Ref<internal::LoopAnchor> anchor_;
   ExceptionHandler exception_handler_;
@@ -425,9 +445,11 @@ class EventLoop {
   int signal_pipe_[2] = {-1, -1};
 
   std::shared_ptr<internal::Mailbox> mailbox_;
-  std::unique_ptr<ThreadPoolExecutor> default_executor_;
+  // A shared_ptr so that the loop can destroy (join) the pool without the
+  // executor's definition: //async:executor creates it, the loop only owns it.
+  std::shared_ptr<ThreadPoolExecutor> default_executor_;
   std::unique_ptr<internal::ExternalPoller> external_poller_;
-  std::unordered_map<std::uint64_t, internal::Ref<internal::FutureStateBase>> held_;
+  std::unordered_map<std::uint64_t, internal::Ref<internal::RefCounted>> held_;
   std::uint64_t next_held_id_ = 0;
 };
 
@@ -438,7 +460,7 @@ namespace internal {
 void set_repeat_signal_terminates(int signal, bool terminates) noexcept;
 }  // namespace internal
 
-// The loop running on this thread. Throws std::runtime_error("no running event
+// The loop running on this thread. Throws aio::RuntimeError("no running event
 // loop") outside a running loop (asyncio.get_running_loop).
 EventLoop& get_running_loop();
 // Same, or null instead of throwing.

@@ -1,5 +1,9 @@
 // EventLoop behaviour: asyncio rules 1-9.
+//
+// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #include "async/loop.h"
+#include "async/internal/exceptions.h"
+#include "async/internal/loop_access.h"
 
 #include <fcntl.h>
 #include <sys/epoll.h>
@@ -236,7 +240,7 @@ TEST(EventLoop, AWatcherUnwatchedDuringThePollIsNotCalled) {
     void on_io(std::uint32_t) override {
       ++*calls;
       *survivor = this;
-      loop->unwatch_io(other->fds[0]);
+      internal::LoopAccess::unwatch_io(*loop, other->fds[0]);
       delete other;
       other = nullptr;
       loop->stop();
@@ -265,12 +269,12 @@ TEST(EventLoop, AWatcherUnwatchedDuringThePollIsNotCalled) {
   }
   first->other = second;
   second->other = first;
-  loop.watch_io(first->fds[0], first, EPOLLIN, false);
-  loop.watch_io(second->fds[0], second, EPOLLIN, false);
+  internal::LoopAccess::watch_io(loop, first->fds[0], first, EPOLLIN, false);
+  internal::LoopAccess::watch_io(loop, second->fds[0], second, EPOLLIN, false);
   loop.run_forever();
   EXPECT_EQ(calls, 1);
   ASSERT_NE(survivor, nullptr);  // whichever ran; it deleted the other
-  loop.unwatch_io(survivor->fds[0]);
+  internal::LoopAccess::unwatch_io(loop, survivor->fds[0]);
   delete survivor;
 }
 

@@ -49,20 +49,20 @@ Runner::SigintHandling::~SigintHandling() {
 }
 
 void Runner::throw_if_unusable() const {
-  if (!loop_) throw std::runtime_error("Runner is closed");
+  if (!loop_) throw RuntimeError("Runner is closed");
   if (running_loop_or_null() != nullptr) {
-    throw std::runtime_error("aio::run() cannot be called from a running event loop");
+    throw RuntimeError("aio::run() cannot be called from a running event loop");
   }
 }
 
 EventLoop& Runner::get_loop() {
-  if (!loop_) throw std::runtime_error("Runner is closed");
+  if (!loop_) throw RuntimeError("Runner is closed");
   return *loop_;
 }
 
 void Runner::close() {
   if (!loop_) return;
-  if (loop_->is_running()) throw std::runtime_error("Runner.close() called while the loop is running");
+  if (loop_->is_running()) throw RuntimeError("Runner::close() called while the loop is running");
   cancel_remaining_tasks();
   // Jobs still running in the default pool finish first; their results then
   // find the loop closed and are dropped.
@@ -88,7 +88,7 @@ void Runner::cancel_remaining_tasks() {
   }
   if (pending > 0) loop.run_forever();
   for (AnyTask& task : tasks) {
-    internal::TaskBase* state = task.state();
+    internal::TaskBase* state = internal::TaskBase::of(task);
     if (state->cancelled()) continue;
     if (std::exception_ptr error = state->error_for_result()) {
       loop.call_exception_handler({.message = "unhandled exception during aio::run() shutdown",

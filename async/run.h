@@ -53,7 +53,7 @@ class Runner {
   Runner& operator=(const Runner&) = delete;
 
   // Runs `coro` as a task on the runner's loop until it completes and returns
-  // its value (or rethrows its exception). Throws std::runtime_error if called
+  // its value (or rethrows its exception). Throws aio::RuntimeError if called
   // from a running loop or after close().
   // Throws aio::KeyboardInterrupt when Ctrl-C ended the main task (see the file
   // comment).
@@ -74,7 +74,7 @@ class Runner {
   // and closes the loop. Idempotent.
   void close();
 
-  // The runner's loop. Throws std::runtime_error after close().
+  // The runner's loop. Throws aio::RuntimeError after close().
   EventLoop& get_loop();
 
  private:

@@ -18,6 +18,7 @@
 #include "async/internal/task_base.h"
 #include "async/internal/timer_heap.h"
 #include "async/loop.h"
+#include "async/internal/loop_access.h"
 
 namespace aio {
 namespace internal {
@@ -27,7 +28,7 @@ class SleepAwaiter final : private TimerNode, private Cancellable {
   explicit SleepAwaiter(Duration delay) noexcept : delay_(delay) {}
   SleepAwaiter(SleepAwaiter&& other) noexcept : delay_(other.delay_) {}
   ~SleepAwaiter() {
-    if (task_ != nullptr) task_->loop().remove_timer(this);
+    if (task_ != nullptr) internal::LoopAccess::remove_timer(task_->loop(), this);
   }
 
   bool await_ready() const noexcept { return false; }
@@ -44,7 +45,7 @@ class SleepAwaiter final : private TimerNode, private Cancellable {
     EventLoop& loop = task.loop();
     deadline = loop.time() + delay_;
     fire = &SleepAwaiter::fire_timer;
-    loop.add_timer(this);
+    internal::LoopAccess::add_timer(loop, this);
     task.suspend(resume_point, this);
   }
 
@@ -57,7 +58,7 @@ class SleepAwaiter final : private TimerNode, private Cancellable {
   static void fire_timer(TimerNode* node) noexcept { static_cast<SleepAwaiter*>(node)->task_->wake(); }
 
   bool cancel_wait(const std::string& message) override {
-    task_->loop().remove_timer(this);
+    internal::LoopAccess::remove_timer(task_->loop(), this);
     cancelled_ = true;
     task_->set_cancel_message(message);
     task_->wake();
@@ -71,10 +72,14 @@ class SleepAwaiter final : private TimerNode, private Cancellable {
 
 }  // namespace internal
 
-// Suspends the current task for `delay`. Throws std::runtime_error when awaited
+// What aio::sleep(delay) returns: await it (once). Also a valid argument of
+// create_task, TaskGroup::create_task and timeout().
+using SleepAwaiter = internal::SleepAwaiter;
+
+// Suspends the current task for `delay`. Throws aio::RuntimeError when awaited
 // outside a task, and CancelledError if the task is cancelled meanwhile.
 template <class Rep, class Period>
-internal::SleepAwaiter sleep(std::chrono::duration<Rep, Period> delay) noexcept {
+SleepAwaiter sleep(std::chrono::duration<Rep, Period> delay) noexcept {
   return internal::SleepAwaiter(std::chrono::duration_cast<Duration>(delay));
 }
 

@@ -33,6 +33,7 @@
 #include "async/future.h"
 #include "async/internal/task_base.h"
 #include "async/loop.h"
+#include "async/internal/loop_access.h"
 
 namespace aio {
 namespace internal {
@@ -57,7 +58,15 @@ class TaskState final : public TaskBase {
 
 }  // namespace internal
 
+// Options of create_task. Like every options type of aio (ServeOptions,
+// ConnectOptions, DatagramOptions, SubprocessOptions, ...) it is not an
+// aggregate: GCC 12 miscompiles aggregate temporaries inside co_await
+// expressions (docs/async.md), so options are set on a named variable:
+//   aio::TaskOptions options;
+//   options.eager_start = true;
+//   aio::Task<int> task = aio::create_task(compute(), options);
 struct TaskOptions {
+  TaskOptions() {}
   // "Task-N" when empty.
   std::string name;
   // asyncio 3.12's eager start: the coroutine runs at once, inside create_task,
@@ -101,25 +110,24 @@ class Task {
 
   // Schedules `callback(*this)` once the task is done (at once if it is).
   void add_done_callback(std::function<void(Task)> callback) {
-    internal::DoneCallback<Task>::add(*state_, *this, std::move(callback));
+    internal::DoneCallback<Task>::add(*state_, *this, std::move(callback), &Task::from_state);
   }
 
   EventLoop& get_loop() const noexcept { return state_->loop(); }
-  operator AnyTask() const { return AnyTask(state_.get()); }  // NOLINT: a Task is an AnyTask
+  operator AnyTask() const { return internal::LoopAccess::any_task(state_.get()); }  // NOLINT: a Task is an AnyTask
 
   auto operator co_await() const noexcept { return internal::FutureAwaiter<internal::TaskState<T>>(state_); }
 
   // The shared state, for aio's own machinery.
-  const internal::Ref<internal::TaskState<T>>& state() const noexcept { return state_; }
-
-  static Task from_state(internal::FutureStateBase* state) {
-    return Task(internal::Ref<internal::TaskState<T>>(static_cast<internal::TaskState<T>*>(state)));
-  }
   friend bool operator==(const Task& a, const Task& b) noexcept { return a.state_ == b.state_; }
 
  private:
   template <class U>
   friend Task<U> create_task(EventLoop& loop, Coro<U> coro, const TaskOptions& options);
+  friend class internal::HandleAccess;  // aio's combinators reach the state
+  static Task from_state(internal::FutureStateBase* state) {
+    return Task(internal::Ref<internal::TaskState<T>>(static_cast<internal::TaskState<T>*>(state)));
+  }
   explicit Task(internal::Ref<internal::TaskState<T>> state) : state_(std::move(state)) {}
   internal::Ref<internal::TaskState<T>> state_;
 };
@@ -127,23 +135,23 @@ class Task {
 
 // Wraps `coro` in a task on `loop` and schedules its first step with call_soon:
 // the caller keeps running until its next suspension point (unless
-// options.eager_start). Throws std::runtime_error if the loop is closed and
+// options.eager_start). Throws aio::RuntimeError if the loop is closed and
 // InvalidStateError if `coro` is empty; either way the coroutine is destroyed,
 // never leaked.
 template <class T>
 Task<T> create_task(EventLoop& loop, Coro<T> coro, const TaskOptions& options) {
   if (loop.is_closed()) {
     coro.discard();  // asyncio closes the coroutine: no "never awaited" report
-    loop.throw_if_closed();
+    internal::LoopAccess::throw_if_closed(loop);
   }
   if (!coro.valid()) throw InvalidStateError("create_task: the Coro is empty (already awaited or moved)");
   internal::Ref<internal::TaskState<T>> state(
-      new internal::TaskState<T>(loop, coro.release(), options.name, loop.next_task_number()));
-  loop.register_task(state.get());
+      new internal::TaskState<T>(loop, coro.release(), options.name, internal::LoopAccess::next_task_number()));
+  internal::LoopAccess::register_task(loop, state.get());
   if (options.eager_start) {
     state->step_eagerly();
   } else {
-    loop.schedule(state.get());
+    internal::LoopAccess::schedule(loop, state.get());
   }
   return Task<T>(std::move(state));
 }
@@ -157,10 +165,12 @@ Task<T> create_task(EventLoop& loop, Coro<T> coro) {
 
 template <class T>
 Task<T> create_task(EventLoop& loop, Coro<T> coro, std::string name) {
-  return create_task(loop, std::move(coro), TaskOptions{.name = std::move(name)});
+  TaskOptions options;
+  options.name = std::move(name);
+  return create_task(loop, std::move(coro), options);
 }
 
-// create_task on the running loop. Throws std::runtime_error outside one.
+// create_task on the running loop. Throws aio::RuntimeError outside one.
 template <class T>
 Task<T> create_task(Coro<T> coro) {
   return create_task(get_running_loop(), std::move(coro));
@@ -198,15 +208,16 @@ auto create_task(Awaiter awaiter, std::string name = {}) {
 // The task running now, or nothing outside a task.
 inline std::optional<AnyTask> current_task() {
   EventLoop* loop = running_loop_or_null();
-  if (loop == nullptr || loop->current_task() == nullptr) return std::nullopt;
-  return AnyTask(loop->current_task());
+  internal::LoopTask* task = loop ? internal::LoopAccess::current_task(*loop) : nullptr;
+  if (task == nullptr) return std::nullopt;
+  return internal::LoopAccess::any_task(task);
 }
 
 // The running loop's tasks that have not finished.
 inline std::vector<AnyTask> all_tasks() { return get_running_loop().all_tasks(); }
 
 // Runs `loop` until `task` is done and returns its result (or rethrows its
-// exception). Throws std::runtime_error if the loop stops first.
+// exception). Throws aio::RuntimeError if the loop stops first.
 template <class T>
 T run_until_complete(EventLoop& loop, Task<T> task) {
   // The callback may outlive this call (the loop can stop early): it only
@@ -220,7 +231,7 @@ T run_until_complete(EventLoop& loop, Task<T> task) {
     ~StopWaiting() { *waiting = false; }
   } stop_waiting{waiting};
   loop.run_forever();
-  if (!task.done()) throw std::runtime_error("Event loop stopped before the task completed.");
+  if (!task.done()) throw RuntimeError("Event loop stopped before the task completed.");
   return task.result();
 }
 

@@ -1,6 +1,7 @@
 // TaskGroup's exit follows CPython 3.13's taskgroups.py (_aexit) step by step;
 // docs/design/cancellation.md explains the cancel/uncancel counting.
 #include "async/task_group.h"
+#include "async/internal/loop_access.h"
 
 #include <sstream>
 
@@ -47,7 +48,7 @@ void TaskGroup::add(internal::TaskBase* task) {
   ++member_count_;
   if (task->done()) {
     // Finished already (eager start): still a scheduled callback (gh-128550).
-    loop_->schedule(member);
+    internal::LoopAccess::schedule(*loop_, member);
   } else {
     task->add_waiter(member);
   }
@@ -55,7 +56,7 @@ void TaskGroup::add(internal::TaskBase* task) {
 
 void TaskGroup::member_finished(internal::FutureWaiter* waiter) noexcept {
   auto* member = static_cast<Member*>(waiter);
-  member->group->loop_->schedule(member);
+  internal::LoopAccess::schedule(*member->group->loop_, member);
 }
 
 void TaskGroup::run_member_callback(internal::ReadyNode* node) {
@@ -92,7 +93,7 @@ void TaskGroup::on_task_done(Member* member) {
     loop_->call_exception_handler({.message = "Task " + task->describe() +
                                               " has errored out but its parent task is already completed",
                                    .exception = error,
-                                   .task = AnyTask(task.get())});
+                                   .task = internal::LoopAccess::any_task(task.get())});
     return;
   }
   if (!aborting_ && !parent_cancel_requested_) {

@@ -17,7 +17,7 @@
 // unless children failed: then the ExceptionGroup wins and the task stays
 // cancelled-requested, so its next suspension raises CancelledError again.
 // create_task on a group that is finished or shutting down throws
-// std::runtime_error and destroys the coroutine without running it.
+// aio::RuntimeError and destroys the coroutine without running it.
 //
 // Lifetimes: the body lambda may capture by reference (the scope outlives every
 // child). Because of a GCC 12 bug, do not give it captures with destructors
@@ -81,14 +81,26 @@ class TaskGroup {
   TaskGroup& operator=(const TaskGroup&) = delete;
   ~TaskGroup();
 
-  // Starts `coro` as a child task of the group. Throws std::runtime_error
+  // Starts `coro` as a child task of the group. Throws aio::RuntimeError
   // ("TaskGroup is finished" / "is shutting down") without running `coro`.
+  // Takes what aio::create_task takes: a Coro with a name or TaskOptions, or
+  // any awaiter (group.create_task(aio::sleep(1s))).
+  template <class T>
+  Task<T> create_task(Coro<T> coro, const TaskOptions& options) {
+    throw_unless_accepting(coro);
+    Task<T> task = aio::create_task(*loop_, std::move(coro), options);
+    add(internal::HandleAccess::state(task).get());
+    return task;
+  }
   template <class T>
   Task<T> create_task(Coro<T> coro, std::string name = {}) {
-    throw_unless_accepting(coro);
-    Task<T> task = aio::create_task(*loop_, std::move(coro), TaskOptions{.name = std::move(name)});
-    add(task.state().get());
-    return task;
+    TaskOptions options;
+    options.name = std::move(name);
+    return create_task(std::move(coro), options);
+  }
+  template <class Awaiter, class = std::enable_if_t<internal::IsAwaiter<Awaiter>::value>>
+  auto create_task(Awaiter awaiter, std::string name = {}) {
+    return create_task(internal::await_owned(std::move(awaiter)), std::move(name));
   }
 
   // Implementation, used by task_group(): leaving the scope.
@@ -118,7 +130,7 @@ class TaskGroup {
   void throw_unless_accepting(Coro<T>& coro) {
     if (const char* refusal = refusal_reason()) {
       coro.discard();  // asyncio closes the coroutine: it never runs
-      throw std::runtime_error(refusal);
+      throw RuntimeError(refusal);
     }
   }
   const char* refusal_reason() const noexcept;
@@ -140,7 +152,7 @@ class TaskGroup {
 
 // Runs `body(group)` as a TaskGroup's scope in the current task and returns its
 // value once every child has finished; see the file comment. Throws
-// std::runtime_error outside a task, aio::ExceptionGroup when children (or the
+// aio::RuntimeError outside a task, aio::ExceptionGroup when children (or the
 // body) failed, CancelledError when cancelled from outside.
 template <class Body>
 auto task_group(Body body) -> Coro<typename std::invoke_result_t<Body&, TaskGroup&>::value_type> {

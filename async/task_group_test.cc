@@ -1,4 +1,6 @@
 // TaskGroup: asyncio rules 19-24, mirroring test_taskgroups.py, on virtual time.
+//
+// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #include "async/task_group.h"
 
 #include <algorithm>
@@ -40,6 +42,26 @@ AIO_TEST(TaskGroup, WaitsForEveryChild) {
   EXPECT_TRUE(a.done() && b.done());
   EXPECT_EQ(a.result() + b.result(), 3);
   EXPECT_EQ(get_running_loop().time() - start, 2s);
+}
+
+// TaskGroup::create_task takes what aio::create_task takes: an awaiter, and
+// TaskOptions.
+AIO_TEST(TaskGroup, CreateTaskTakesAwaitersAndOptions) {
+  Task<void> slept;
+  Task<int> named;
+  const TimePoint start = get_running_loop().time();
+  co_await task_group([&](TaskGroup& group) -> Coro<> {
+    slept = group.create_task(sleep(3s), "sleeper");
+    TaskOptions options;
+    options.name = "answer";
+    options.eager_start = true;
+    named = group.create_task(value_after(1s, 42), options);
+    co_return;
+  });
+  EXPECT_EQ(slept.get_name(), "sleeper");
+  EXPECT_EQ(named.get_name(), "answer");
+  EXPECT_EQ(named.result(), 42);
+  EXPECT_EQ(get_running_loop().time() - start, 3s);
 }
 
 AIO_TEST(TaskGroup, ReturnsTheBodysValue) {

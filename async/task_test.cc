@@ -1,5 +1,7 @@
 // Coro, Task and Future behaviour: asyncio rules 3-5 and 10-18, on the
 // virtual-time test loop.
+//
+// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #include "async/task.h"
 
 #include <memory>
@@ -158,11 +160,14 @@ AIO_TEST(Task, ATaskCannotAwaitItself) {
 
 AIO_TEST(Task, EagerStartRunsTheFirstStepInsideCreateTask) {
   std::vector<std::string> order;
+  TaskOptions eager_and_named;
+  eager_and_named.name = "eager";
+  eager_and_named.eager_start = true;
   Task<int> finished = create_task(invoke([&order]() -> Coro<int> {
                                      order.push_back("eager body");
                                      co_return 1;
                                    }),
-                                   TaskOptions{.name = "eager", .eager_start = true});
+                                   eager_and_named);
   order.push_back("after create_task");
   EXPECT_TRUE(finished.done());  // never suspended: done without the loop
   EXPECT_EQ(finished.result(), 1);
@@ -172,7 +177,7 @@ AIO_TEST(Task, EagerStartRunsTheFirstStepInsideCreateTask) {
                                      co_await sleep(1ms);
                                      co_return 2;
                                    }),
-                                   TaskOptions{.eager_start = true});
+                                   eager_and_named);
   EXPECT_FALSE(suspends.done());
   EXPECT_EQ(co_await suspends, 2);
   EXPECT_EQ(order, (std::vector<std::string>{"eager body", "after create_task", "second body starts"}));

@@ -15,6 +15,8 @@
 // returns it. A delay <= 0 expires on the next loop iteration. A body written
 // as `[&](aio::Timeout& t) -> aio::Coro<T>` gets the Timeout, with when(),
 // reschedule() and expired(). wait_for() is built on the same scope.
+//
+// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #ifndef AIO_ASYNC_TIMEOUTS_H_
 #define AIO_ASYNC_TIMEOUTS_H_
 
@@ -31,6 +33,7 @@
 #include "async/internal/timer_heap.h"
 #include "async/loop.h"
 #include "async/task.h"
+#include "async/internal/loop_access.h"
 
 namespace aio {
 
@@ -41,21 +44,21 @@ class Timeout {
  public:
   Timeout(const Timeout&) = delete;
   Timeout& operator=(const Timeout&) = delete;
-  ~Timeout() { loop_->remove_timer(&timer_); }
+  ~Timeout() { internal::LoopAccess::remove_timer(*loop_, &timer_); }
 
   // The deadline on the loop's clock; empty for "no deadline".
   std::optional<TimePoint> when() const noexcept { return when_; }
   // Moves the deadline (empty: none). A deadline in the past expires at the next
-  // loop iteration. Throws std::runtime_error once the timeout has expired.
+  // loop iteration. Throws aio::RuntimeError once the timeout has expired.
   void reschedule(std::optional<TimePoint> when) {
     if (state_ != State::kEntered) {
-      throw std::runtime_error("Cannot change state of an expiring or expired Timeout");
+      throw RuntimeError("Timeout::reschedule: cannot change the state of an expiring or expired Timeout");
     }
     when_ = when;
-    loop_->remove_timer(&timer_);
+    internal::LoopAccess::remove_timer(*loop_, &timer_);
     if (when) {
       timer_.deadline = *when;
-      loop_->add_timer(&timer_);
+      internal::LoopAccess::add_timer(*loop_, &timer_);
     }
   }
   // True once the deadline passed (whatever the body did about it).
@@ -72,7 +75,7 @@ class Timeout {
   }
   // Leaving with a value. Never throws.
   void leave() noexcept {
-    loop_->remove_timer(&timer_);
+    internal::LoopAccess::remove_timer(*loop_, &timer_);
     if (state_ == State::kExpiring) {
       state_ = State::kExpired;
       task_->uncancel();
@@ -81,7 +84,7 @@ class Timeout {
   // Leaving with `error`: throws TimeoutError if it is the cancellation this
   // timeout caused (asyncio's __aexit__), otherwise rethrows `error`.
   [[noreturn]] void leave(std::exception_ptr error) {
-    loop_->remove_timer(&timer_);
+    internal::LoopAccess::remove_timer(*loop_, &timer_);
     if (state_ == State::kExpiring) {
       state_ = State::kExpired;
       if (task_->uncancel() <= cancelling_at_entry_ && internal::is_cancelled_error(error)) throw TimeoutError();
@@ -162,7 +165,7 @@ inline std::optional<TimePoint> deadline_after(std::optional<Duration> delay) {
 }  // namespace internal
 
 // Runs `body` in the current task with a deadline at `when` on the loop's clock
-// (none when empty). Throws std::runtime_error outside a task, TimeoutError when
+// (none when empty). Throws aio::RuntimeError outside a task, TimeoutError when
 // the deadline passes first, and whatever the body throws otherwise.
 template <class T>
 Coro<T> timeout_at(std::optional<TimePoint> when, Coro<T> body) {

@@ -1,4 +1,6 @@
 // timeout() / timeout_at(): asyncio rules 25-28 (test_timeouts.py), on virtual time.
+//
+// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #include "async/timeouts.h"
 
 #include <string>

@@ -66,17 +66,17 @@ struct WaitCounter {
 }  // namespace internal
 
 // Waits until `when` holds for `tasks`, or `timeout` passes (no timeout when
-// empty), and returns (done, pending). Throws std::invalid_argument for an
+// empty), and returns (done, pending). Throws aio::ValueError for an
 // empty `tasks`. FIRST_EXCEPTION behaves as ALL_COMPLETED when nothing fails.
 template <class T>
 Coro<WaitResult<T>> wait(std::vector<Task<T>> tasks, ReturnWhen when = ALL_COMPLETED,
                          std::optional<Duration> timeout = std::nullopt) {
-  if (tasks.empty()) throw std::invalid_argument("Set of Tasks/Futures is empty.");
+  if (tasks.empty()) throw ValueError("aio::wait: the set of Tasks/Futures is empty");
   EventLoop& loop = get_running_loop();
   internal::WaitCounter counter{Future<>(loop), tasks.size(), when};
   std::vector<internal::CompletionNode> nodes(tasks.size());
   for (std::size_t i = 0; i < tasks.size(); ++i) {
-    nodes[i].watch(tasks[i].state().get(), &internal::WaitCounter::on_done, &counter, i);
+    nodes[i].watch(internal::HandleAccess::state(tasks[i]).get(), &internal::WaitCounter::on_done, &counter, i);
   }
   TimerHandle timer;
   if (timeout && !counter.ready.done()) {
@@ -104,7 +104,7 @@ class AsCompleted {
     EventLoop& loop = get_running_loop();
     if (timeout) deadline_ = loop.time() + *timeout;
     for (std::size_t i = 0; i < tasks_.size(); ++i) {
-      nodes_[i].watch(tasks_[i].state().get(), &AsCompleted::on_done, this, i);
+      nodes_[i].watch(internal::HandleAccess::state(tasks_[i]).get(), &AsCompleted::on_done, this, i);
     }
   }
   AsCompleted(const AsCompleted&) = delete;

@@ -1,5 +1,7 @@
 // wait and as_completed: asyncio rules 36-37 (test_tasks.py: test_wait_*,
 // test_as_completed_*), on virtual time.
+//
+// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #include "async/wait.h"
 
 #include <stdexcept>
@@ -67,7 +69,7 @@ AIO_TEST(Wait, ATimeoutReturnsWhatIsDoneAndRaisesNothing) {
 }
 
 AIO_TEST(Wait, AnEmptySetIsAValueError) {
-  EXPECT_THROW(co_await wait(std::vector<Task<int>>{}), std::invalid_argument);
+  EXPECT_THROW(co_await wait(std::vector<Task<int>>{}), ValueError);
 }
 
 AIO_TEST(AsCompleted, YieldsInCompletionOrder) {

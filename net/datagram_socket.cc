@@ -21,6 +21,7 @@
 
 #include "async/errors.h"
 #include "async/future.h"
+#include "async/internal/loop_access.h"
 #include "async/loop.h"
 #include "async/task.h"
 #include "net/datagram.h"
@@ -157,12 +158,12 @@ class DatagramSocketState final : private IoWatcher {
       unwatch();
       return;
     }
-    loop.watch_io(fd_.get(), this, wanted, registered_ != 0);
+    internal::LoopAccess::watch_io(loop, fd_.get(), this, wanted, registered_ != 0);
     registered_ = wanted;
     loop_ = &loop;
   }
   void unwatch() noexcept {
-    if (registered_ != 0 && fd_) loop_->unwatch_io(fd_.get());
+    if (registered_ != 0 && fd_) internal::LoopAccess::unwatch_io(*loop_, fd_.get());
     registered_ = 0;
     loop_ = nullptr;
   }

@@ -15,6 +15,7 @@
 #include "async/errors.h"
 #include "async/errors.h"
 #include "async/future.h"
+#include "async/internal/loop_access.h"
 #include "net/internal/server_state.h"
 #include "net/internal/socket.h"
 
@@ -46,19 +47,19 @@ struct ServerState::Listener final : IoWatcher {
 
 ServerState::ServerState(EventLoop& loop, int backlog, bool keep_alive)
     : loop_(loop), backlog_(backlog), keep_alive_(keep_alive) {
-  loop_.track_resource(this);
+  internal::LoopAccess::track_resource(loop_, this);
 }
 
 ServerState::~ServerState() {
   if (!tracked_by_loop()) return;  // the loop closed (and may be gone): nothing left to release
   resume_accepting_.cancel();
   close_listeners();
-  loop_.untrack_resource(this);
+  internal::LoopAccess::untrack_resource(loop_, this);
 }
 
 void ServerState::close_listeners() noexcept {
   for (auto& listener : listeners_) {
-    if (listener->watching) loop_.unwatch_io(listener->fd);
+    if (listener->watching) internal::LoopAccess::unwatch_io(loop_, listener->fd);
     listener->watching = false;
     if (listener->fd >= 0) ::close(listener->fd);
     listener->fd = -1;
@@ -90,7 +91,7 @@ void ServerState::start_serving() {
   serving_ = true;
   for (auto& listener : listeners_) {
     if (!listener->watching) {
-      loop_.watch_io(listener->fd, listener.get(), EPOLLIN, false);
+      internal::LoopAccess::watch_io(loop_, listener->fd, listener.get(), EPOLLIN, false);
       listener->watching = true;
     }
   }
@@ -132,7 +133,7 @@ void ServerState::accept_ready(Listener& listener) {
 
 void ServerState::pause_accepting_after_error() {
   for (auto& listener : listeners_) {
-    if (listener->watching) loop_.unwatch_io(listener->fd);
+    if (listener->watching) internal::LoopAccess::unwatch_io(loop_, listener->fd);
     listener->watching = false;
   }
   std::weak_ptr<ServerState> weak = weak_from_this();
@@ -141,7 +142,7 @@ void ServerState::pause_accepting_after_error() {
     if (!self || self->closed_ || !self->serving_) return;
     for (auto& listener : self->listeners_) {
       if (!listener->watching) {
-        self->loop_.watch_io(listener->fd, listener.get(), EPOLLIN, false);
+        internal::LoopAccess::watch_io(self->loop_, listener->fd, listener.get(), EPOLLIN, false);
         listener->watching = true;
       }
     }

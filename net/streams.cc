@@ -247,7 +247,7 @@ class StreamProtocol final : public BufferedProtocol {
       ExceptionContext context;
       context.message = "Unhandled exception in client_connected_cb";
       context.exception = finished.exception();
-      context.task = AnyTask(finished.state().get());
+      context.task = finished;
       get_running_loop().call_exception_handler(context);
       if (auto transport = weak_transport.lock()) transport->close();
     });

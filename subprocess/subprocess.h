@@ -40,6 +40,8 @@
 //
 // Not thread-safe: use a Process on the loop that created it. Everything that
 // starts a child must run inside a task on a running loop.
+//
+// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #ifndef AIO_SUBPROCESS_SUBPROCESS_H_
 #define AIO_SUBPROCESS_SUBPROCESS_H_
 

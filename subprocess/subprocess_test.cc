@@ -8,6 +8,8 @@
 // Everything waits on real events (pipes, pidfds); nothing sleeps. The
 // virtual-time test loop is fine for that: with no timer pending it blocks in
 // epoll like a real loop.
+//
+// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #include "subprocess/subprocess.h"
 
 #include <signal.h>

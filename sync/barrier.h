@@ -31,9 +31,9 @@ class BrokenBarrierError : public Error {
 
 class Barrier {
  public:
-  // Throws std::invalid_argument if parties < 1.
+  // Throws aio::ValueError if parties < 1.
   explicit Barrier(long parties) : parties_(parties) {
-    if (parties < 1) throw std::invalid_argument("parties must be > 0");
+    if (parties < 1) throw ValueError("Barrier: parties must be > 0, got " + std::to_string(parties));
   }
   Barrier(const Barrier&) = delete;
   Barrier& operator=(const Barrier&) = delete;

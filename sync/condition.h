@@ -41,10 +41,10 @@ class Condition {
   void release() { lock_->release(); }
   bool locked() const noexcept { return lock_->locked(); }
 
-  // Waits for a notification; see the file comment. Throws std::runtime_error
+  // Waits for a notification; see the file comment. Throws aio::RuntimeError
   // if the lock is not held.
   Coro<void> wait() {
-    if (!lock_->locked()) throw std::runtime_error("cannot wait on un-acquired lock");
+    if (!lock_->locked()) throw RuntimeError("Condition::wait: cannot wait on un-acquired lock");
     lock_->release();
     std::exception_ptr error;
     {
@@ -81,9 +81,9 @@ class Condition {
     co_return result;
   }
 
-  // Wakes up to `n` waiters. Throws std::runtime_error if the lock is not held.
+  // Wakes up to `n` waiters. Throws aio::RuntimeError if the lock is not held.
   void notify(std::size_t n = 1) {
-    if (!lock_->locked()) throw std::runtime_error("cannot notify on un-acquired lock");
+    if (!lock_->locked()) throw RuntimeError("Condition::notify: cannot notify on un-acquired lock");
     waiters_.wake(n);
   }
   void notify_all() { notify(waiters_.size()); }

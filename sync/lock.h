@@ -50,10 +50,10 @@ class Lock {
   // Awaitable: acquire(), then a LockGuard that releases it.
   auto scoped_acquire() { return ScopedAcquire(*this); }
 
-  // Releases the lock and wakes the first waiter. Throws std::runtime_error("Lock
+  // Releases the lock and wakes the first waiter. Throws aio::RuntimeError("Lock
   // is not acquired.") if it is not held.
   void release() {
-    if (!locked_) throw std::runtime_error("Lock is not acquired.");
+    if (!locked_) throw RuntimeError("Lock is not acquired.");
     locked_ = false;
     waiters_.wake_first();
   }

@@ -294,7 +294,7 @@ AIO_TEST_ORDERED(Condition, ANotifiedWaiterThatIsCancelledPassesTheNotificationO
 // --- Semaphore -------------------------------------------------------------------
 
 AIO_TEST(Semaphore, CountsPermitsAndRejectsNegativeValues) {
-  EXPECT_THROW(Semaphore(-1), std::invalid_argument);
+  EXPECT_THROW(Semaphore(-1), ValueError);
   Semaphore semaphore(2);
   co_await semaphore.acquire();
   co_await semaphore.acquire();
@@ -313,7 +313,7 @@ AIO_TEST(Semaphore, BoundedSemaphoreRefusesOverRelease) {
   bool threw = false;
   try {
     semaphore.release();
-  } catch (const std::invalid_argument& error) {
+  } catch (const ValueError& error) {
     threw = std::string(error.what()) == "BoundedSemaphore released too many times";
   }
   EXPECT_TRUE(threw);
@@ -359,7 +359,7 @@ AIO_TEST_ORDERED(Semaphore, APermitIsNeverLostToACancelledWaiter) {
 // --- Barrier ---------------------------------------------------------------------
 
 AIO_TEST(Barrier, ReleasesAllPartiesWithDistinctIndicesAndIsReusable) {
-  EXPECT_THROW(Barrier(0), std::invalid_argument);
+  EXPECT_THROW(Barrier(0), ValueError);
   Barrier barrier(3);
   for (int cycle = 0; cycle < 2; ++cycle) {
     std::vector<Task<std::size_t>> parties;

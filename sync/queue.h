@@ -145,10 +145,10 @@ class BasicQueue {
     return item;
   }
 
-  // Marks one item taken by get() as processed. Throws std::invalid_argument
+  // Marks one item taken by get() as processed. Throws aio::ValueError
   // when called more times than items were put.
   void task_done() {
-    if (unfinished_tasks_ == 0) throw std::invalid_argument("task_done() called too many times");
+    if (unfinished_tasks_ == 0) throw ValueError("Queue::task_done() called too many times");
     if (--unfinished_tasks_ == 0) wake_all_joiners();
   }
 

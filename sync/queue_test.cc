@@ -1,4 +1,6 @@
 // Queue, LifoQueue, PriorityQueue: asyncio rules 47-51 (test_queues.py).
+//
+// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #include "sync/queue.h"
 
 #include <memory>
@@ -140,7 +142,7 @@ AIO_TEST(Queue, TaskDoneAndJoin) {
   queue.task_done();
   co_await joiner;
   EXPECT_TRUE(joined);
-  EXPECT_THROW(queue.task_done(), std::invalid_argument);
+  EXPECT_THROW(queue.task_done(), ValueError);
 }
 
 AIO_TEST(Queue, ShutdownLetsGettersDrainThenRaises) {

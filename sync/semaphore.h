@@ -43,9 +43,9 @@ class SemaphoreGuard {
 
 class Semaphore {
  public:
-  // Throws std::invalid_argument for a negative value.
+  // Throws aio::ValueError for a negative value.
   explicit Semaphore(long value = 1) : value_(value) {
-    if (value < 0) throw std::invalid_argument("Semaphore initial value must be >= 0");
+    if (value < 0) throw ValueError("Semaphore: initial value must be >= 0, got " + std::to_string(value));
   }
   Semaphore(const Semaphore&) = delete;
   Semaphore& operator=(const Semaphore&) = delete;
@@ -130,9 +130,9 @@ class Semaphore {
 class BoundedSemaphore final : public Semaphore {
  public:
   explicit BoundedSemaphore(long value = 1) : Semaphore(value), bound_(value) {}
-  // Throws std::invalid_argument("BoundedSemaphore released too many times").
+  // Throws aio::ValueError("BoundedSemaphore released too many times").
   void release() override {
-    if (value_ >= bound_) throw std::invalid_argument("BoundedSemaphore released too many times");
+    if (value_ >= bound_) throw ValueError("BoundedSemaphore released too many times");
     Semaphore::release();
   }
 

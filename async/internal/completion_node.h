@@ -2,6 +2,8 @@
 // combinators (gather, wait, as_completed): their bookkeeping only sets other
 // futures, which itself only schedules, so rule 4 (never run user code inline)
 // holds. Owned by the combinator; unlinks itself when destroyed first.
+//
+// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #ifndef AIO_ASYNC_INTERNAL_COMPLETION_NODE_H_
 #define AIO_ASYNC_INTERNAL_COMPLETION_NODE_H_
 

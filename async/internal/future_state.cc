@@ -1,12 +1,14 @@
+// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #include "async/internal/future_state.h"
 
 #include <cstdio>
 
+#include "async/internal/loop_access.h"
 #include "async/loop.h"
 
 namespace aio::internal {
 
-FutureStateBase::FutureStateBase(EventLoop& loop) : loop_(&loop), anchor_(loop.anchor()) {}
+FutureStateBase::FutureStateBase(EventLoop& loop) : loop_(&loop), anchor_(LoopAccess::anchor(loop)) {}
 
 FutureStateBase::~FutureStateBase() {
   report_if_unretrieved();
@@ -93,7 +95,7 @@ void FutureStateBase::throw_if_done(const char* operation) const {
 
 void FutureStateBase::set_exception(std::exception_ptr error) {
   throw_if_done("set_exception");
-  if (!error) throw std::invalid_argument("set_exception: the exception_ptr is null");
+  if (!error) throw ValueError("set_exception: the exception_ptr is null");
   exception_ = std::move(error);
   finish();
 }
@@ -113,30 +115,6 @@ void FutureStateBase::wake_waiters() noexcept {
   while (FutureWaiter* waiter = first_waiter_) {
     remove_waiter(waiter);
     waiter->on_done(waiter);
-  }
-}
-
-bool is_cancelled_error(const std::exception_ptr& error) noexcept {
-  if (!error) return false;
-  try {
-    std::rethrow_exception(error);
-  } catch (const CancelledError&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
-
-std::string describe_exception(const std::exception_ptr& error) {
-  if (!error) return "(none)";
-  try {
-    std::rethrow_exception(error);
-  } catch (const CancelledError& cancelled) {
-    return cancelled.describe();
-  } catch (const std::exception& exception) {
-    return exception.what();
-  } catch (...) {
-    return "an exception of a type not derived from std::exception";
   }
 }
 

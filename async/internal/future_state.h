@@ -7,32 +7,25 @@
 // intrusive nodes owned by whoever waits (an awaiter inside a coroutine frame, or
 // a heap callback), so registering one allocates nothing, and a waiter that goes
 // away first unlinks itself.
+//
+// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #ifndef AIO_ASYNC_INTERNAL_FUTURE_STATE_H_
 #define AIO_ASYNC_INTERNAL_FUTURE_STATE_H_
 
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
 
 #include "async/errors.h"
+#include "async/internal/exceptions.h"
 #include "async/internal/ref.h"
-
-namespace aio {
-class EventLoop;
-}
+#include "async/loop.h"
 
 namespace aio::internal {
-
-// Lets objects that may outlive their loop (a Task handle kept after run()
-// returned) find out whether the loop still exists.
-class LoopAnchor final : public RefCounted {
- public:
-  explicit LoopAnchor(EventLoop* loop) : loop(loop) {}
-  EventLoop* loop;
-};
 
 struct FutureWaiter {
   // Called once when the future completes, after this node was unlinked. It must
@@ -103,6 +96,48 @@ class FutureStateBase : public RefCounted {
   FutureWaiter* last_waiter_ = nullptr;
 };
 
+// A done callback: a heap node that schedules `callback(handle)` with call_soon.
+template <class Handle>
+class DoneCallback final : private FutureWaiter {
+ public:
+  // `to_handle` makes the handle again from the state when the future
+  // completes: the node cannot hold a handle, which would keep the state alive.
+  static void add(FutureStateBase& state, Handle handle, std::function<void(Handle)> callback,
+                  Handle (*to_handle)(FutureStateBase*)) {
+    if (state.done()) {
+      state.loop().call_soon([handle, callback = std::move(callback)] { callback(handle); });
+      return;
+    }
+    auto* node = new DoneCallback(std::move(callback));
+    node->on_done = &DoneCallback::run;
+    node->dispose = &DoneCallback::free;
+    node->state_ = &state;
+    node->to_handle_ = to_handle;
+    state.add_waiter(node);
+  }
+
+ private:
+  explicit DoneCallback(std::function<void(Handle)> callback) : callback_(std::move(callback)) {}
+  static void run(FutureWaiter* waiter) noexcept {
+    auto* self = static_cast<DoneCallback*>(waiter);
+    FutureStateBase& state = *self->state_;
+    Handle handle = self->to_handle_(&state);
+    // The loop was alive when the future completed (it is completing now).
+    try {
+      state.loop().call_soon([handle, callback = std::move(self->callback_)] { callback(handle); });
+    } catch (...) {
+      // The loop is closed: asyncio drops such callbacks too.
+    }
+    delete self;
+  }
+  static void free(FutureWaiter* waiter) noexcept { delete static_cast<DoneCallback*>(waiter); }
+
+  std::function<void(Handle)> callback_;
+  FutureStateBase* state_ = nullptr;
+  Handle (*to_handle_)(FutureStateBase*) = nullptr;
+};
+
+
 // Where a typed result is stored. For move-only types the value can be taken
 // only once; later reads throw InvalidStateError.
 template <class T>
@@ -137,11 +172,6 @@ class ResultSlot<void> {
   void get() {}
   void peek() const {}
 };
-
-// True if `error` holds an aio::CancelledError.
-bool is_cancelled_error(const std::exception_ptr& error) noexcept;
-// One line describing an exception: its what(), or the CancelledError message.
-std::string describe_exception(const std::exception_ptr& error);
 
 }  // namespace aio::internal
 

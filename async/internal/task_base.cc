@@ -1,5 +1,7 @@
+// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #include "async/internal/task_base.h"
 
+#include "async/internal/loop_access.h"
 #include "async/loop.h"
 
 namespace aio::internal {
@@ -67,7 +69,7 @@ void TaskBase::deliver_pending_cancel() {
 void TaskBase::wake() noexcept {
   if (wait_ != nullptr && wait_->recheck_before_resume) woken_from_ = wait_;
   wait_ = nullptr;
-  if (!queued) loop().schedule(this);
+  if (!queued) LoopAccess::schedule(loop(), this);
 }
 
 void TaskBase::throw_if_cancel_requested() {
@@ -75,6 +77,11 @@ void TaskBase::throw_if_cancel_requested() {
     must_cancel_ = false;
     throw CancelledError(cancel_message());
   }
+}
+
+void TaskBase::add_done_callback(std::function<void(AnyTask)> callback) {
+  DoneCallback<AnyTask>::add(*this, LoopAccess::any_task(this), std::move(callback),
+                             [](FutureStateBase* state) { return LoopAccess::any_task(static_cast<TaskBase*>(state)); });
 }
 
 void TaskBase::run_step(ReadyNode* node) { static_cast<TaskBase*>(node)->step(); }
@@ -88,7 +95,7 @@ void TaskBase::step() {
       must_cancel_ = false;
       destroy_coroutine();
       finish_cancelled(std::make_exception_ptr(CancelledError(cancel_message())));
-      loop().unregister_task(this);
+      LoopAccess::unregister_task(loop(), this);
       return;
     }
     resume_point_ = root_;
@@ -98,10 +105,10 @@ void TaskBase::step() {
     if (!must_cancel_ && !woken_from->still_ready()) return;  // waiting again
   }
   EventLoop& loop = this->loop();
-  TaskBase* outer = loop.current_task();
-  loop.set_current_task(this);
+  LoopTask* outer = LoopAccess::current_task(loop);
+  LoopAccess::set_current_task(loop, this);
   resume_point_.resume();
-  loop.set_current_task(outer);
+  LoopAccess::set_current_task(loop, outer);
   if (root_.done()) complete();
 }
 
@@ -121,7 +128,7 @@ void TaskBase::complete() {
   } else {
     finish();
   }
-  loop().unregister_task(this);
+  LoopAccess::unregister_task(loop(), this);
 }
 
 }  // namespace aio::internal

@@ -2,12 +2,14 @@
 // cancellation counting, names, and membership in the loop's task list.
 //
 // How a task runs. A task suspends only in "leaf" awaiters (a Future, a sleep, a
-// yield); awaiting a Coro transfers control symmetrically and does not suspend
-// the task. A leaf records where to resume (`resume_point`) and, if the wait can
+// yield); awaiting a Coro runs it inside the task without suspending it (coro.h:
+// a plain call that returns to the awaiter when the callee finishes at once,
+// not symmetric transfer, which GCC 12 compiles as a nested call at -O0). A leaf records where to resume (`resume_point`) and, if the wait can
 // be aborted, a Cancellable. A step resumes that point with the task set as the
 // loop's current task; when the root coroutine has finished, the task completes.
 //
-// How a task is cancelled (asyncio's Task.cancel, rules 10-15). cancel() counts
+// How a task is cancelled (asyncio's Task.cancel, rules 10-15:
+// docs/design/asyncio_rules.md#rule-10). cancel() counts
 // the request; if the task waits on something cancellable it cancels that (the
 // wait then ends with CancelledError); otherwise it sets must_cancel, and the
 // next leaf to resume throws CancelledError instead of returning. uncancel()
@@ -24,6 +26,8 @@
 
 #include "async/internal/frame_allocator.h"
 #include "async/internal/future_state.h"
+#include "async/internal/loop_access.h"
+#include "async/internal/loop_task.h"
 #include "async/internal/ready_queue.h"
 
 namespace aio::internal {
@@ -46,22 +50,47 @@ class Cancellable {
   ~Cancellable() = default;
 };
 
-class TaskBase : public FutureStateBase, public ReadyNode {
+// Reaches the internal state of aio's handles (Task, Future) for aio's own
+// combinators (gather, wait, TaskGroup, the executor): the handles keep it
+// private so that users never see internal types.
+class HandleAccess {
+ public:
+  template <class Handle>
+  static const auto& state(const Handle& handle) noexcept {
+    return handle.state_;
+  }
+};
+
+class TaskBase : public FutureStateBase, public LoopTask {
  public:
   static void* operator new(std::size_t size) { return FramePool::allocate(size); }
   static void operator delete(void* state, std::size_t size) noexcept { FramePool::deallocate(state, size); }
 
   // asyncio Task.cancel: see the file comment.
   bool cancel(std::string message) override;
-  int cancelling() const noexcept { return cancel_requests_; }
-  int uncancel() noexcept;
+  int cancelling() const noexcept override { return cancel_requests_; }
+  int uncancel() noexcept override;
 
   // "Task-N" unless set: formatted on first use, so unnamed tasks cost no string.
-  const std::string& name() const;
-  void set_name(std::string name) { labels().name = std::move(name); }
+  const std::string& name() const override;
+  void set_name(std::string name) override { labels().name = std::move(name); }
   // The message of the cancellation being delivered (empty if none was given).
   const std::string& cancel_message() const noexcept;
   std::string describe() const override { return "Task '" + name() + "'"; }
+
+  // LoopTask, for AnyTask and the loop.
+  void add_task_reference() noexcept override { add_ref(); }
+  void drop_task_reference() noexcept override { release_ref(); }
+  bool task_done() const noexcept override { return done(); }
+  bool task_cancelled() const noexcept override { return cancelled(); }
+  std::exception_ptr task_exception() override { return exception(); }
+  void add_done_callback(std::function<void(AnyTask)> callback) override;
+
+  // The task whose step is running on `loop`, or null between steps.
+  static TaskBase* current(const EventLoop& loop) noexcept {
+    return static_cast<TaskBase*>(LoopAccess::current_task(loop));
+  }
+  static TaskBase* of(const AnyTask& task) noexcept { return static_cast<TaskBase*>(LoopAccess::task_of(task)); }
 
   // --- for leaf awaiters -----------------------------------------------------
   // Records where the task resumes and what a cancel() must abort meanwhile. A
@@ -86,11 +115,9 @@ class TaskBase : public FutureStateBase, public ReadyNode {
   void step_eagerly() { step(); }
 
   // --- for the loop ----------------------------------------------------------
-  TaskBase* previous_task = nullptr;  // the loop's list of pending tasks
-  TaskBase* next_task = nullptr;
   // Destroys the coroutine of a task that never finished (the loop is being
   // destroyed); the task stays pending.
-  void destroy_coroutine() noexcept;
+  void destroy_coroutine() noexcept override;
 
  protected:
   // An empty `name` means "Task-<number>".

@@ -18,6 +18,7 @@
 #include "async/errors.h"
 #include "async/future.h"
 #include "async/loop.h"
+#include "async/internal/loop_access.h"
 
 namespace aio::internal {
 
@@ -32,7 +33,7 @@ class WaitForIo final : private IoWatcher, private Cancellable {
   void await_suspend(std::coroutine_handle<> resume_point) {
     task_ = &current_task_or_throw("waiting on a socket");
     loop_ = &task_->loop();
-    loop_->watch_io(fd_, this, events_, /*registered=*/false);
+    internal::LoopAccess::watch_io(*loop_, fd_, this, events_, /*registered=*/false);
     watching_ = true;
     task_->suspend(resume_point, this);
   }
@@ -45,7 +46,7 @@ class WaitForIo final : private IoWatcher, private Cancellable {
 
  private:
   void unwatch() noexcept {
-    if (watching_) loop_->unwatch_io(fd_);
+    if (watching_) internal::LoopAccess::unwatch_io(*loop_, fd_);
     watching_ = false;
   }
   void on_io(std::uint32_t events) override {

@@ -42,6 +42,7 @@
 #include <utility>
 
 #include "async/errors.h"
+#include "async/internal/loop_access.h"
 #include "async/loop.h"
 
 namespace aio::internal {
@@ -104,17 +105,17 @@ class TransportCore : private IoWatcher, private LoopResource {
 
   ~TransportCore() {
     if (fd_ >= 0) {
-      if (registered_) loop_.unwatch_io(fd_);
+      if (registered_) LoopAccess::unwatch_io(loop_, fd_);
       ::close(fd_);
     }
-    if (tracked_by_loop()) loop_.untrack_resource(this);
+    if (tracked_by_loop()) LoopAccess::untrack_resource(loop_, this);
   }
 
   // The loop's reference and tracking, from start() (the object is owned by a
   // shared_ptr by then). Undone by the close path.
   void start_tracking(std::shared_ptr<Derived> self) {
     self_ = std::move(self);
-    loop_.track_resource(this);
+    LoopAccess::track_resource(loop_, this);
   }
   // start() failed after start_tracking: the caller throws, nothing else runs.
   void abandon_start() noexcept { self_.reset(); }
@@ -127,10 +128,10 @@ class TransportCore : private IoWatcher, private LoopResource {
     if (fd_ < 0) return;
     if (registered_ && wanted == registered_events_) return;
     if (wanted == 0 && !keep_registered) {
-      if (registered_) loop_.unwatch_io(fd_);
+      if (registered_) LoopAccess::unwatch_io(loop_, fd_);
       registered_ = false;
     } else {
-      loop_.watch_io(fd_, static_cast<IoWatcher*>(this), wanted, registered_);
+      LoopAccess::watch_io(loop_, fd_, static_cast<IoWatcher*>(this), wanted, registered_);
       registered_ = true;
     }
     registered_events_ = wanted;
@@ -146,7 +147,7 @@ class TransportCore : private IoWatcher, private LoopResource {
     }
   }
   void unwatch() noexcept {
-    if (fd_ >= 0 && registered_) loop_.unwatch_io(fd_);
+    if (fd_ >= 0 && registered_) LoopAccess::unwatch_io(loop_, fd_);
     registered_ = false;
     registered_events_ = 0;
   }
@@ -243,7 +244,7 @@ class TransportCore : private IoWatcher, private LoopResource {
 
   void call_connection_lost(std::exception_ptr error) {
     std::shared_ptr<Derived> keep = std::move(self_);
-    loop_.untrack_resource(this);
+    LoopAccess::untrack_resource(loop_, this);
     if (protocol_) {
       try {
         protocol_->connection_lost(std::move(error));

@@ -1,5 +1,6 @@
 // Watching and reaping one child on the loop; see child_process.h.
 #include "subprocess/internal/child_process.h"
+#include "async/internal/loop_access.h"
 
 #include <signal.h>
 #include <sys/epoll.h>
@@ -25,7 +26,7 @@ constexpr int kUnknownReturncode = 255;
 }  // namespace
 
 ChildProcess::ChildProcess(EventLoop& loop, pid_t pid, FileDescriptor pidfd, int open_pipes)
-    : loop_(&loop), anchor_(loop.anchor()), pid_(pid), pidfd_(std::move(pidfd)), open_pipes_(open_pipes) {}
+    : loop_(&loop), anchor_(internal::LoopAccess::anchor(loop)), pid_(pid), pidfd_(std::move(pidfd)), open_pipes_(open_pipes) {}
 
 ChildProcess::~ChildProcess() { orphan(/*kill=*/false); }
 
@@ -34,7 +35,7 @@ void ChildProcess::start_watching() {
     try_reap();  // reaped behind our back before spawn could open a pidfd
     return;
   }
-  loop_->watch_io(pidfd_.get(), this, EPOLLIN, /*registered=*/false);
+  internal::LoopAccess::watch_io(*loop_, pidfd_.get(), this, EPOLLIN, /*registered=*/false);
   watching_ = true;
 }
 
@@ -43,7 +44,7 @@ bool ChildProcess::loop_open() const noexcept { return anchor_->loop != nullptr 
 void ChildProcess::stop_watching() noexcept {
   // A closed loop has closed its epoll descriptor (its number may be reused
   // by now): nothing to remove.
-  if (watching_ && loop_open()) loop_->unwatch_io(pidfd_.get());
+  if (watching_ && loop_open()) internal::LoopAccess::unwatch_io(*loop_, pidfd_.get());
   watching_ = false;
 }
 

@@ -1,0 +1,3 @@
+#include "app/app.h"
+#include "lib/base.h"
+#include <vector>
