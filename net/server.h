@@ -30,11 +30,11 @@ namespace aio {
 
 namespace internal {
 class ServerState;
+class ServerAccess;  // net/internal/server_state.h: makes the Server of a ServerState
 }  // namespace internal
 
 class Server {
  public:
-  explicit Server(std::shared_ptr<internal::ServerState> state);
   Server(Server&&) noexcept = default;
   Server& operator=(Server&&) noexcept;
   ~Server();
@@ -62,6 +62,9 @@ class Server {
   Coro<void> wait_closed();
 
  private:
+  friend class internal::ServerAccess;
+  explicit Server(std::shared_ptr<internal::ServerState> state);
+
   std::shared_ptr<internal::ServerState> state_;
 };
 

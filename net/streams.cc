@@ -206,6 +206,14 @@ class StreamState {
   std::function<void()> on_closed_;
 };
 
+// Readers and writers over a connection's state: their constructors from it
+// are private (users make streams with open_connection / start_server).
+class StreamAccess {
+ public:
+  static StreamReader reader(std::shared_ptr<StreamState> state) { return StreamReader(std::move(state)); }
+  static StreamWriter writer(std::shared_ptr<StreamState> state) { return StreamWriter(std::move(state)); }
+};
+
 namespace {
 
 // Runs one connection's handler. The handler object (often a lambda with
@@ -232,8 +240,8 @@ class StreamProtocol final : public BufferedProtocol {
     state_->connection_made(transport);
     if (!handler_) return;
     state_->server_side = true;
-    StreamWriter writer(state_);
-    StreamReader reader(state_);
+    StreamWriter writer = StreamAccess::writer(state_);
+    StreamReader reader = StreamAccess::reader(state_);
     Task<void> task = create_task(run_handler(std::move(handler_), std::move(reader), std::move(writer)));
     // An error escaping the handler is reported and ends the connection (asyncio 3.12).
     std::weak_ptr<Transport> weak_transport = transport;
@@ -274,8 +282,8 @@ class StreamProtocol final : public BufferedProtocol {
 };
 
 Streams make_streams(std::shared_ptr<StreamState> state) {
-  StreamReader reader(state);
-  StreamWriter writer(std::move(state));
+  StreamReader reader = internal::StreamAccess::reader(state);
+  StreamWriter writer = internal::StreamAccess::writer(std::move(state));
   return Streams{std::move(reader), std::move(writer)};
 }
 
@@ -465,7 +473,7 @@ std::any StreamWriter::get_extra_info(std::string_view name) const {
 }
 const std::shared_ptr<Transport>& StreamWriter::transport() const { return owner_->state->transport(); }
 
-Coro<void> StreamWriter::start_tls(std::shared_ptr<internal::TlsLayer> ssl, std::string server_hostname,
+Coro<void> StreamWriter::start_tls(std::shared_ptr<TlsLayer> ssl, std::string server_hostname,
                                    std::optional<Duration> ssl_handshake_timeout,
                                    std::optional<Duration> ssl_shutdown_timeout) {
   std::shared_ptr<internal::StreamState> state = owner_->state;
@@ -529,7 +537,7 @@ StreamReader open_read_pipe(int fd, std::size_t limit, std::function<void()> on_
   StreamTransportOptions options;
   options.socket = false;
   make_stream_transport(get_running_loop(), fd, std::make_shared<StreamProtocol>(state, nullptr), options);
-  return StreamReader(std::move(state));
+  return StreamAccess::reader(std::move(state));
 }
 
 StreamWriter open_write_pipe(int fd, std::function<void()> on_closed) {
@@ -539,7 +547,7 @@ StreamWriter open_write_pipe(int fd, std::function<void()> on_closed) {
   options.socket = false;
   options.start_reading = false;
   make_stream_transport(get_running_loop(), fd, std::make_shared<StreamProtocol>(state, nullptr), options);
-  return StreamWriter(std::move(state));
+  return StreamAccess::writer(std::move(state));
 }
 
 }  // namespace internal

@@ -112,7 +112,7 @@ struct VerifyLocations {
 
 // asyncio's ssl.SSLContext. Made by the factories below and shared by
 // shared_ptr (the connections made with it keep it alive). Not copyable.
-class SslContext final : public internal::TlsLayer, public std::enable_shared_from_this<SslContext> {
+class SslContext final : public TlsLayer, public std::enable_shared_from_this<SslContext> {
  public:
   // ssl.create_default_context() (Purpose.SERVER_AUTH): a client context with
   // VerifyMode::CERT_REQUIRED, check_hostname on, the system's default CA
@@ -181,7 +181,8 @@ class SslContext final : public internal::TlsLayer, public std::enable_shared_fr
   // by the SslContext.
   SSL_CTX* native_handle() const noexcept { return context_; }
 
-  // --- internal::TlsLayer ----------------------------------------------------
+ private:
+  // --- TlsLayer (called by the transports through internal::TlsLayerAccess) --
   // Runs the handshake over `raw` and returns the clear-text transport (see
   // net/transport.h). Throws SslCertVerificationError / SslError when the
   // handshake fails, aio::TimeoutError("SSL handshake is taking longer than
@@ -194,7 +195,6 @@ class SslContext final : public internal::TlsLayer, public std::enable_shared_fr
   Coro<std::shared_ptr<Transport>> start_tls(std::shared_ptr<Transport> raw, std::shared_ptr<BaseProtocol> protocol,
                                              internal::TlsSettings settings) override;
 
- private:
   explicit SslContext(bool server_side);
   void apply_verify_mode();
   // A new connection's SSL object: accept or connect state, SNI and the host

@@ -92,7 +92,7 @@ Coro<Connection<BaseProtocol>> attach(FileDescriptor fd, ProtocolFactory factory
       tls_settings(false, std::move(server_hostname), options.ssl_handshake_timeout, options.ssl_shutdown_timeout);
   std::shared_ptr<Transport> transport;
   try {
-    transport = co_await options.ssl->start_tls(raw, protocol, std::move(settings));
+    transport = co_await internal::TlsLayerAccess::start_tls(*options.ssl, raw, protocol, std::move(settings));
   } catch (...) {
     raw->abort();
     throw;
@@ -316,7 +316,7 @@ Coro<Connection<BaseProtocol>> connect_accepted_socket(ProtocolFactory factory, 
     internal::TlsSettings settings =
         tls_settings(true, {}, options.ssl_handshake_timeout, options.ssl_shutdown_timeout);
     try {
-      transport = co_await options.ssl->start_tls(raw, protocol, std::move(settings));
+      transport = co_await internal::TlsLayerAccess::start_tls(*options.ssl, raw, protocol, std::move(settings));
     } catch (...) {
       raw->abort();
       throw;
@@ -360,10 +360,10 @@ void set_up_accepting(const std::shared_ptr<internal::ServerState>& state, Proto
     // The handshake runs as its own task; a failed one closes the connection
     // (asyncio logs it only in debug mode: failed handshakes from strangers
     // are routine for a public server).
-    create_task(loop, [](std::shared_ptr<internal::TlsLayer> ssl, std::shared_ptr<Transport> raw,
+    create_task(loop, [](std::shared_ptr<TlsLayer> ssl, std::shared_ptr<Transport> raw,
                          std::shared_ptr<BaseProtocol> protocol, internal::TlsSettings settings) -> Coro<void> {
       try {
-        co_await ssl->start_tls(raw, protocol, std::move(settings));
+        co_await internal::TlsLayerAccess::start_tls(*ssl, raw, protocol, std::move(settings));
       } catch (const std::exception& error) {
         raw->abort();
         if (get_running_loop().get_debug()) {
@@ -433,7 +433,7 @@ Coro<Server> create_server(ProtocolFactory factory, std::string host, std::uint1
   }
   set_up_accepting(state, std::move(factory), options);
   if (options.start_serving) state->start_serving();
-  co_return Server(std::move(state));
+  co_return internal::ServerAccess::server(std::move(state));
 }
 
 Coro<Server> create_unix_server(ProtocolFactory factory, std::string path, ServeOptions options) {
@@ -455,12 +455,12 @@ Coro<Server> create_unix_server(ProtocolFactory factory, std::string path, Serve
   state->add_listener(fd.release(), address);
   set_up_accepting(state, std::move(factory), options);
   if (options.start_serving) state->start_serving();
-  co_return Server(std::move(state));
+  co_return internal::ServerAccess::server(std::move(state));
 }
 
 Coro<std::shared_ptr<Transport>> start_tls(std::shared_ptr<Transport> transport,
                                            std::shared_ptr<BaseProtocol> protocol,
-                                           std::shared_ptr<internal::TlsLayer> ssl, bool server_side,
+                                           std::shared_ptr<TlsLayer> ssl, bool server_side,
                                            std::string server_hostname, std::optional<Duration> ssl_handshake_timeout,
                                            std::optional<Duration> ssl_shutdown_timeout) {
   if (!transport || !protocol || !ssl) throw ValueError("start_tls: transport, protocol and ssl are required");
@@ -468,7 +468,8 @@ Coro<std::shared_ptr<Transport>> start_tls(std::shared_ptr<Transport> transport,
   internal::TlsSettings settings =
       tls_settings(server_side, std::move(server_hostname), ssl_handshake_timeout, ssl_shutdown_timeout);
   settings.call_connection_made = false;
-  co_return co_await ssl->start_tls(std::move(transport), std::move(protocol), std::move(settings));
+  co_return co_await internal::TlsLayerAccess::start_tls(*ssl, std::move(transport), std::move(protocol),
+                                                         std::move(settings));
 }
 
 }  // namespace aio

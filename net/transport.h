@@ -163,8 +163,7 @@ struct Connection {
 using ProtocolFactory = std::function<std::shared_ptr<BaseProtocol>()>;
 
 namespace internal {
-// The TLS layer (net/tls.h) as the transports see it: SslContext implements it.
-// Kept abstract here so that plain-TCP users do not link OpenSSL.
+// What a connection asks of the TLS layer (internal: see TlsLayer).
 struct TlsSettings {
   bool server_side = false;
   std::string server_hostname;
@@ -174,9 +173,18 @@ struct TlsSettings {
   // for start_tls: the protocol already saw connection_made for the raw one).
   bool call_connection_made = true;
 };
+class TlsLayerAccess;
+}  // namespace internal
+
+// What the `ssl` options and start_tls take: an SslContext (net/tls.h), the
+// one implementation; pass a std::shared_ptr<SslContext>. Abstract here so
+// that plain-TCP users do not link OpenSSL. Nothing in it is for users to call.
 class TlsLayer {
  public:
   virtual ~TlsLayer() = default;
+
+ private:
+  friend class internal::TlsLayerAccess;
   // Runs the TLS handshake over `raw` (whose protocol is replaced; its reading
   // may be paused and is resumed) and returns the transport that carries the
   // clear text, with `protocol` attached to it and, if
@@ -184,7 +192,17 @@ class TlsLayer {
   // handshake failure or timeout; the caller aborts `raw` then.
   virtual Coro<std::shared_ptr<Transport>> start_tls(std::shared_ptr<Transport> raw,
                                                      std::shared_ptr<BaseProtocol> protocol,
-                                                     TlsSettings settings) = 0;
+                                                     internal::TlsSettings settings) = 0;
+};
+
+namespace internal {
+// The transports' way in to TlsLayer::start_tls (abseil's access-class pattern).
+class TlsLayerAccess {
+ public:
+  static Coro<std::shared_ptr<Transport>> start_tls(TlsLayer& layer, std::shared_ptr<Transport> raw,
+                                                    std::shared_ptr<BaseProtocol> protocol, TlsSettings settings) {
+    return layer.start_tls(std::move(raw), std::move(protocol), std::move(settings));
+  }
 };
 }  // namespace internal
 
@@ -197,7 +215,7 @@ class TlsLayer {
 struct ConnectOptions {
   ConnectOptions() {}
   // TLS: a client context from net/tls.h (std::shared_ptr<SslContext>). Null: plain TCP.
-  std::shared_ptr<internal::TlsLayer> ssl;
+  std::shared_ptr<TlsLayer> ssl;
   // The name the server's certificate must match; defaults to `host`.
   std::string server_hostname;
   std::optional<Duration> ssl_handshake_timeout;  // 60 s when unset
@@ -219,8 +237,8 @@ struct ConnectOptions {
 // Options of create_server / start_server (not an aggregate: see ConnectOptions).
 struct ServeOptions {
   ServeOptions() {}
-  // TLS: a server context from net/tls.h. Null: plain TCP.
-  std::shared_ptr<internal::TlsLayer> ssl;
+  // TLS: a server context from net/tls.h (std::shared_ptr<SslContext>). Null: plain TCP.
+  std::shared_ptr<TlsLayer> ssl;
   std::optional<Duration> ssl_handshake_timeout;
   std::optional<Duration> ssl_shutdown_timeout;
   int family = AF_UNSPEC;
@@ -301,7 +319,7 @@ auto connect_accepted_socket(Factory factory, int fd, ConnectOptions options = {
 // which `protocol` is attached to. The old transport must not be used after.
 Coro<std::shared_ptr<Transport>> start_tls(std::shared_ptr<Transport> transport,
                                            std::shared_ptr<BaseProtocol> protocol,
-                                           std::shared_ptr<internal::TlsLayer> ssl, bool server_side,
+                                           std::shared_ptr<TlsLayer> ssl, bool server_side,
                                            std::string server_hostname = {},
                                            std::optional<Duration> ssl_handshake_timeout = std::nullopt,
                                            std::optional<Duration> ssl_shutdown_timeout = std::nullopt);

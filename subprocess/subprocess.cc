@@ -52,6 +52,13 @@ struct ProcessOwner {
   }
 };
 
+// Process's constructor from its owner is private: users get processes from
+// create_subprocess_exec / create_subprocess_shell.
+class ProcessAccess {
+ public:
+  static Process process(std::shared_ptr<ProcessOwner> owner) { return Process(std::move(owner)); }
+};
+
 namespace {
 
 // See "SIGPIPE" in subprocess.h. Once per process; thread-safe (a static's
@@ -112,7 +119,7 @@ Process start_process(const std::string& program, const std::vector<std::string>
     owner->std_err = open_read_pipe(pipe.release(), options.limit, on_closed);
   }
   owner->kill_on_drop = options.kill_on_drop;
-  return Process(std::move(owner));
+  return ProcessAccess::process(std::move(owner));
 }
 
 // asyncio's _feed_stdin: write, drain, close; a child that went away early is

@@ -60,6 +60,7 @@ namespace aio {
 
 namespace internal {
 struct ProcessOwner;
+class ProcessAccess;  // subprocess/subprocess.cc: the Process of a started child
 }  // namespace internal
 
 // What communicate() returns: each output, or nullopt when that stream is not
@@ -74,7 +75,6 @@ class Process {
  public:
   // An empty handle; only assignment and valid() may be used on it.
   Process() = default;
-  explicit Process(std::shared_ptr<internal::ProcessOwner> owner) : owner_(std::move(owner)) {}
   bool valid() const noexcept { return static_cast<bool>(owner_); }
 
   pid_t pid() const noexcept;
@@ -116,6 +116,9 @@ class Process {
   void kill() const;       // SIGKILL
 
  private:
+  friend class internal::ProcessAccess;
+  explicit Process(std::shared_ptr<internal::ProcessOwner> owner) : owner_(std::move(owner)) {}
+
   std::shared_ptr<internal::ProcessOwner> owner_;
 };
 
