@@ -30,7 +30,8 @@
 // child when it exits (internal/reaper.h), so no zombie is left, even if the
 // loop closes first; when the loop closes, it closes the pipes still open.
 // Cancelling a task that awaits wait() or communicate() leaves the child
-// running too (asyncio rule 63); kill it in the handler if that is wanted.
+// running too (asyncio's rule 63, docs/design/asyncio_rules.md#rule-63); kill
+// it in the handler if that is wanted.
 //
 // SIGPIPE: the first stdin PIPE makes this process ignore SIGPIPE if it had
 // the default action (which would kill the whole program when a child exits
@@ -40,8 +41,6 @@
 //
 // Not thread-safe: use a Process on the loop that created it. Everything that
 // starts a child must run inside a task on a running loop.
-//
-// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #ifndef AIO_SUBPROCESS_SUBPROCESS_H_
 #define AIO_SUBPROCESS_SUBPROCESS_H_
 

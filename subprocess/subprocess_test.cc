@@ -8,8 +8,6 @@
 // Everything waits on real events (pipes, pidfds); nothing sleeps. The
 // virtual-time test loop is fine for that: with no timer pending it blocks in
 // epoll like a real loop.
-//
-// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #include "subprocess/subprocess.h"
 
 #include <signal.h>
@@ -176,7 +174,8 @@ AIO_TEST(Process, WaitWaitsForThePipesToClose) {
   EXPECT_EQ(co_await waiter, 0);
 }
 
-// Several tasks wait at once (rule 63); all get the returncode.
+// Several tasks wait at once (docs/design/asyncio_rules.md#rule-63); all get
+// the returncode.
 AIO_TEST(Process, ConcurrentWaits) {
   Process process = co_await create_subprocess_exec("/bin/cat", {}, with_streams(PIPE, DEVNULL));
   std::vector<Task<int>> waiters;
