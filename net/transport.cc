@@ -70,10 +70,21 @@ void check_tls_options(const ConnectOptions& options, const char* who) {
   }
 }
 
+// The socket transport under a TLS connection: it starts with reading paused
+// and without connection_made, both of which the TLS layer does once its
+// handshake is over.
+std::shared_ptr<Transport> make_raw_transport(EventLoop& loop, FileDescriptor fd,
+                                              internal::StreamTransportOptions options) {
+  options.start_reading = false;
+  options.call_connection_made = false;
+  return internal::make_stream_transport(loop, fd.release(), std::make_shared<Protocol>(), std::move(options));
+}
+
 // Makes the transport for a connected descriptor; with TLS, runs the
-// handshake first and returns the clear-text transport.
+// handshake first (as the client, or with `server_side` as the server) and
+// returns the clear-text transport.
 Coro<Connection<BaseProtocol>> attach(FileDescriptor fd, ProtocolFactory factory, ConnectOptions options,
-                                      std::optional<SocketAddress> peer, std::string host) {
+                                      std::optional<SocketAddress> peer, std::string host, bool server_side = false) {
   EventLoop& loop = get_running_loop();
   std::shared_ptr<BaseProtocol> protocol = make_protocol(factory);
   internal::StreamTransportOptions transport_options;
@@ -83,13 +94,11 @@ Coro<Connection<BaseProtocol>> attach(FileDescriptor fd, ProtocolFactory factory
         internal::make_stream_transport(loop, fd.release(), protocol, std::move(transport_options));
     co_return Connection<BaseProtocol>{std::move(transport), std::move(protocol)};
   }
-  transport_options.start_reading = false;
-  transport_options.call_connection_made = false;
-  std::shared_ptr<Transport> raw =
-      internal::make_stream_transport(loop, fd.release(), std::make_shared<Protocol>(), std::move(transport_options));
-  std::string server_hostname = options.server_hostname.empty() ? std::move(host) : options.server_hostname;
-  internal::TlsSettings settings =
-      tls_settings(false, std::move(server_hostname), options.ssl_handshake_timeout, options.ssl_shutdown_timeout);
+  std::shared_ptr<Transport> raw = make_raw_transport(loop, std::move(fd), std::move(transport_options));
+  std::string server_hostname;
+  if (!server_side) server_hostname = options.server_hostname.empty() ? std::move(host) : options.server_hostname;
+  internal::TlsSettings settings = tls_settings(server_side, std::move(server_hostname),
+                                                options.ssl_handshake_timeout, options.ssl_shutdown_timeout);
   std::shared_ptr<Transport> transport;
   try {
     transport = co_await internal::TlsLayerAccess::start_tls(*options.ssl, raw, protocol, std::move(settings));
@@ -304,26 +313,9 @@ Coro<Connection<BaseProtocol>> connect_accepted_socket(ProtocolFactory factory, 
   ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   check_tls_options(options, "connect_accepted_socket");
   // An accepted socket with TLS is the server side of the handshake.
-  if (options.ssl) {
-    EventLoop& loop = get_running_loop();
-    std::shared_ptr<BaseProtocol> protocol = make_protocol(factory);
-    internal::StreamTransportOptions transport_options;
-    transport_options.start_reading = false;
-    transport_options.call_connection_made = false;
-    std::shared_ptr<Transport> raw = internal::make_stream_transport(loop, owned.release(),
-                                                                     std::make_shared<Protocol>(), transport_options);
-    std::shared_ptr<Transport> transport;
-    internal::TlsSettings settings =
-        tls_settings(true, {}, options.ssl_handshake_timeout, options.ssl_shutdown_timeout);
-    try {
-      transport = co_await internal::TlsLayerAccess::start_tls(*options.ssl, raw, protocol, std::move(settings));
-    } catch (...) {
-      raw->abort();
-      throw;
-    }
-    co_return Connection<BaseProtocol>{std::move(transport), std::move(protocol)};
-  }
-  co_return co_await attach(std::move(owned), std::move(factory), std::move(options), std::nullopt, {});
+  Coro<Connection<BaseProtocol>> attaching =
+      attach(std::move(owned), std::move(factory), std::move(options), std::nullopt, {}, /*server_side=*/true);
+  co_return co_await std::move(attaching);
 }
 
 namespace {
@@ -353,10 +345,7 @@ void set_up_accepting(const std::shared_ptr<internal::ServerState>& state, Proto
     internal::StreamTransportOptions transport_options;
     transport_options.server = weak.lock();
     transport_options.peer = peer;
-    transport_options.start_reading = false;
-    transport_options.call_connection_made = false;
-    std::shared_ptr<Transport> raw = internal::make_stream_transport(
-        loop, owned.release(), std::make_shared<Protocol>(), std::move(transport_options));
+    std::shared_ptr<Transport> raw = make_raw_transport(loop, std::move(owned), std::move(transport_options));
     // The handshake runs as its own task; a failed one closes the connection
     // (asyncio logs it only in debug mode: failed handshakes from strangers
     // are routine for a public server).
