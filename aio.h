@@ -6,10 +6,15 @@
 //
 //   #include "aio.h"
 //   aio::Coro<int> amain() { co_await aio::sleep(std::chrono::milliseconds(10)); co_return 0; }
-//   int main() { return aio::run(amain()); }
+//   int main() { return aio::run_main(amain()); }
 #ifndef AIO_AIO_H_
 #define AIO_AIO_H_
 
+#if __cplusplus < 202002L
+#error "aio needs C++20: compile with -std=c++20 (Bazel: build --cxxopt=-std=c++20 in .bazelrc)"
+#endif
+
+#include "async/catching.h"  // IWYU pragma: export
 #include "async/coro.h"      // IWYU pragma: export
 #include "async/errors.h"    // IWYU pragma: export
 #include "async/executor.h"  // IWYU pragma: export

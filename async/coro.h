@@ -19,6 +19,12 @@
 #ifndef AIO_ASYNC_CORO_H_
 #define AIO_ASYNC_CORO_H_
 
+// Every aio header includes this one: one clear message instead of errors
+// deep in <coroutine>.
+#if __cplusplus < 202002L
+#error "aio needs C++20: compile with -std=c++20 (Bazel: build --cxxopt=-std=c++20 in .bazelrc)"
+#endif
+
 #include <coroutine>
 #include <cstddef>
 #include <exception>

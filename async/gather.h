@@ -165,6 +165,17 @@ template <class Awaiter, class = std::enable_if_t<IsAwaiter<Awaiter>::value>>
 auto as_task(Awaiter awaiter) {
   return create_task(await_owned(std::move(awaiter)));
 }
+// A Future becomes a task that awaits it (asyncio's ensure_future keeps the
+// future itself; the results and the cancellation are the same: cancelling the
+// task cancels the future it awaits).
+template <class T>
+Coro<T> await_future(Future<T> future) {
+  co_return co_await future;
+}
+template <class T>
+Task<T> as_task(Future<T> future) {
+  return create_task(await_future(std::move(future)));
+}
 
 template <class Awaitable, class = void>
 struct TaskOf {
@@ -177,6 +188,10 @@ struct TaskOf<Coro<T>, void> {
 };
 template <class T>
 struct TaskOf<Task<T>, void> {
+  using type = Task<T>;
+};
+template <class T>
+struct TaskOf<Future<T>, void> {
   using type = Task<T>;
 };
 
@@ -295,11 +310,11 @@ auto gather(ReturnExceptions, std::vector<Awaitable> awaitables) {
 }
 
 namespace internal {
-template <class T>
-Coro<T> shield_task(Task<T> inner) {
+template <class Handle, class T = typename Handle::value_type>
+Coro<T> shield_handle(Handle inner) {
   if (inner.done()) co_return co_await inner;  // already done: as is
   Future<T> outer(inner.get_loop());
-  inner.add_done_callback([outer](const Task<T>& done) mutable {
+  inner.add_done_callback([outer](const Handle& done) mutable {
     if (outer.cancelled()) {
       if (!done.cancelled()) done.exception();  // nobody else will look
       return;
@@ -318,16 +333,21 @@ Coro<T> shield_task(Task<T> inner) {
 }
 }  // namespace internal
 
-// Awaits `task` (or a task made of `coro`) so that cancelling the awaiter does
-// not cancel it: the awaiter gets CancelledError and the task runs on. If the
-// task itself is cancelled, the awaiter gets CancelledError too.
+// Awaits `task` (or a task made of `coro`, or a `future`) so that cancelling
+// the awaiter does not cancel it: the awaiter gets CancelledError and the task
+// runs on (the future stays pending). If the task or future itself is
+// cancelled, the awaiter gets CancelledError too.
 template <class T>
 Coro<T> shield(Task<T> task) {
-  return internal::shield_task(std::move(task));
+  return internal::shield_handle(std::move(task));
+}
+template <class T>
+Coro<T> shield(Future<T> future) {
+  return internal::shield_handle(std::move(future));
 }
 template <class T>
 Coro<T> shield(Coro<T> coro) {
-  return internal::shield_task(create_task(std::move(coro)));
+  return internal::shield_handle(create_task(std::move(coro)));
 }
 
 }  // namespace aio

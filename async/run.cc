@@ -2,13 +2,59 @@
 
 #include "async/executor.h"
 
+#include <cxxabi.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <string>
+#include <typeinfo>
 #include <vector>
 
 namespace aio {
+
+namespace internal {
+namespace {
+// "aio::TimeoutError" for the type of the exception being handled.
+std::string current_exception_type_name() {
+  const std::type_info* type = abi::__cxa_current_exception_type();
+  if (type == nullptr) return "unknown exception";
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> name(abi::__cxa_demangle(type->name(), nullptr, nullptr, &status),
+                                              std::free);
+  return status == 0 && name ? std::string(name.get()) : std::string(type->name());
+}
+}  // namespace
+
+int report_uncaught_exception() noexcept {
+  try {
+    throw;
+  } catch (const KeyboardInterrupt&) {
+    std::fprintf(stderr, "KeyboardInterrupt\n");
+    return 130;
+  } catch (const CancelledError& cancelled) {
+    // asyncio prints "asyncio.exceptions.CancelledError" (and the message).
+    std::fprintf(stderr, "aio::%s\n", cancelled.describe().c_str());
+    return 1;
+  } catch (const std::exception& error) {
+    const std::string type = current_exception_type_name();
+    const char* message = error.what();
+    if (message == nullptr || *message == '\0') {
+      std::fprintf(stderr, "%s\n", type.c_str());
+    } else {
+      std::fprintf(stderr, "%s: %s\n", type.c_str(), message);
+    }
+    return 1;
+  } catch (...) {
+    std::fprintf(stderr, "%s\n", current_exception_type_name().c_str());
+    return 1;
+  }
+}
+}  // namespace internal
 
 Runner::Runner(RunOptions options)
     : loop_(std::make_unique<EventLoop>(

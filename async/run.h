@@ -18,6 +18,13 @@
 //
 // A Runner keeps one loop for several run() calls (asyncio.Runner), for code
 // that needs a loop to live across calls.
+//
+// run_main(coro) is run() for a program's main(), with what `python3 prog.py`
+// gives a script: an exception escaping the main coroutine is printed on stderr
+// as Python's last traceback line ("aio::TimeoutError: timed out") and the exit
+// status is 1; Ctrl-C prints "KeyboardInterrupt" and the status is 130; no
+// exception reaches std::terminate.
+//   int main() { return aio::run_main(amain()); }
 #ifndef AIO_ASYNC_RUN_H_
 #define AIO_ASYNC_RUN_H_
 
@@ -112,6 +119,30 @@ T run(Coro<T> coro, RunOptions options = {}) {
     T value = runner.run(std::move(coro));
     runner.close();
     return value;
+  }
+}
+
+namespace internal {
+// Prints the exception in flight as run_main does and returns the exit status
+// (130 for KeyboardInterrupt, 1 otherwise). Call it from a catch block.
+int report_uncaught_exception() noexcept;
+}  // namespace internal
+
+// Runs `coro` with run() and returns the process exit status: the coroutine's
+// value when it returns an int (as `sys.exit(main())`), 0 for any other value,
+// 1 after printing an uncaught exception, 130 after Ctrl-C (see the file
+// comment). Never throws.
+template <class T>
+int run_main(Coro<T> coro, RunOptions options = {}) noexcept {
+  try {
+    if constexpr (std::is_same_v<T, int>) {
+      return run(std::move(coro), options);
+    } else {
+      run(std::move(coro), options);
+      return 0;
+    }
+  } catch (...) {
+    return internal::report_uncaught_exception();
   }
 }
 

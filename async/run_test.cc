@@ -3,7 +3,9 @@
 
 #include <signal.h>
 
+#include <cerrno>
 #include <string>
+#include <system_error>
 #include <thread>
 
 #include "async/sleep.h"
@@ -155,6 +157,53 @@ TEST(Runner, KeepsOneLoopAcrossRunsAndRefusesWorkAfterClose) {
   runner.close();  // idempotent
   EXPECT_THROW(runner.get_loop(), std::runtime_error);
   EXPECT_THROW(runner.run(invoke([]() -> Coro<> { co_return; })), std::runtime_error);
+}
+
+// run_main: what `python3 prog.py` gives a script, never std::terminate.
+TEST(RunMain, ReturnsTheStatusAndPrintsAnUncaughtErrorAsPythonsLastTracebackLine) {
+  EXPECT_EQ(run_main(invoke([]() -> Coro<void> { co_return; })), 0);
+  EXPECT_EQ(run_main(invoke([]() -> Coro<int> { co_return 3; })), 3);
+  EXPECT_EQ(run_main(invoke([]() -> Coro<std::string> { co_return "ignored"; })), 0);
+
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(run_main(invoke([]() -> Coro<void> {
+              co_await sleep(0s);
+              throw ValueError("bad value");
+            })),
+            1);
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "aio::ValueError: bad value\n");
+
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(run_main(invoke([]() -> Coro<void> {
+              throw std::system_error(ECONNREFUSED, std::system_category(), "connect to 127.0.0.1:9");
+              co_return;
+            })),
+            1);
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(),
+            "std::system_error: connect to 127.0.0.1:9: Connection refused\n");
+
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(run_main(invoke([]() -> Coro<void> {
+              current_task()->cancel("stopping");
+              co_await sleep(0s);
+            })),
+            1);
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "aio::CancelledError: stopping\n");
+
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(run_main(invoke([]() -> Coro<void> {
+              throw 42;
+              co_return;
+            })),
+            1);
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "int\n");
+}
+
+// Ctrl-C in the README's own example: exit status 130, no SIGABRT.
+TEST(RunMain, CtrlCExitsWith130) {
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(run_main(interrupted_while_sleeping()), 130);
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "KeyboardInterrupt\n");
 }
 
 }  // namespace

@@ -21,6 +21,10 @@ TaskGroup::TaskGroup()
     : loop_(&get_running_loop()), parent_(&internal::current_task_or_throw("aio::task_group()")) {}
 
 TaskGroup::~TaskGroup() {
+  if (record_) {
+    record_->finished = true;
+    record_->shutting_down = aborting_;
+  }
   // Normally empty: exit() waits for every child. If the parent task is
   // destroyed mid-scope (its loop is being destroyed), let go of the children.
   while (Member* member = first_member_) {
@@ -66,6 +70,7 @@ void TaskGroup::run_member_callback(internal::ReadyNode* node) {
 
 void TaskGroup::abort() {
   aborting_ = true;
+  if (record_) record_->shutting_down = true;
   for (Member* member = first_member_; member != nullptr; member = member->next_member) {
     if (!member->task->done()) member->task->cancel({});
   }

@@ -27,6 +27,7 @@
 #define AIO_ASYNC_TASK_GROUP_H_
 
 #include <exception>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -75,6 +76,46 @@ class ExceptionGroup : public Error {
   std::vector<std::exception_ptr> exceptions_;
 };
 
+namespace internal {
+// What a task_group body returns: a Coro<T> (a coroutine body), or nothing (a
+// plain function that only creates tasks).
+template <class Result>
+struct TaskGroupBody {
+  static constexpr bool kValid = false;
+  using Value = void;  // so that task_group's static_assert, not overload resolution, says what is wrong
+};
+template <class T>
+struct TaskGroupBody<Coro<T>> {
+  static constexpr bool kValid = true;
+  using Value = T;
+};
+template <>
+struct TaskGroupBody<void> {
+  static constexpr bool kValid = true;
+  using Value = void;
+};
+}  // namespace internal
+
+// A TaskGroup's state, readable after its scope ended (a REPL or a test keeps
+// the group object, as Python code keeps `tg` after the `async with`): a cheap
+// copyable handle from TaskGroup::view().
+class TaskGroupView {
+ public:
+  // True once the scope ended: create_task is refused ("TaskGroup is finished").
+  bool finished() const noexcept { return record_->finished; }
+  // True once a child failed or the scope was cancelled: new tasks are refused.
+  bool shutting_down() const noexcept { return record_->shutting_down; }
+
+ private:
+  friend class TaskGroup;
+  struct Record {
+    bool finished = false;
+    bool shutting_down = false;
+  };
+  explicit TaskGroupView(std::shared_ptr<Record> record) : record_(std::move(record)) {}
+  std::shared_ptr<Record> record_;
+};
+
 class TaskGroup {
  public:
   TaskGroup(const TaskGroup&) = delete;
@@ -103,12 +144,24 @@ class TaskGroup {
     return create_task(internal::await_owned(std::move(awaiter)), std::move(name));
   }
 
+  // Whether the group refuses new tasks (asyncio's "TaskGroup is finished" /
+  // "is shutting down"), now and, through view(), after the scope.
+  bool finished() const noexcept { return exiting_ && member_count_ == 0; }
+  bool shutting_down() const noexcept { return aborting_; }
+  TaskGroupView view() {
+    if (!record_) record_ = std::make_shared<TaskGroupView::Record>();
+    record_->finished = finished();
+    record_->shutting_down = shutting_down();
+    return TaskGroupView(record_);
+  }
+
   // Implementation, used by task_group(): leaving the scope.
   Coro<void> exit(std::exception_ptr body_error);
 
  private:
   template <class Body>
-  friend auto task_group(Body body) -> Coro<typename std::invoke_result_t<Body&, TaskGroup&>::value_type>;
+  friend auto task_group(Body body)
+      -> Coro<typename internal::TaskGroupBody<std::invoke_result_t<Body&, TaskGroup&>>::Value>;
 
   // A child's membership: a waiter on the child and the scheduled callback that
   // runs when it finishes (asyncio's _on_task_done, scheduled like any done
@@ -147,21 +200,39 @@ class TaskGroup {
   std::vector<std::exception_ptr> errors_;
   bool exiting_ = false;
   bool aborting_ = false;
+  std::shared_ptr<TaskGroupView::Record> record_;  // only once view() was called
   bool parent_cancel_requested_ = false;
 };
 
 // Runs `body(group)` as a TaskGroup's scope in the current task and returns its
-// value once every child has finished; see the file comment. Throws
-// aio::RuntimeError outside a task, aio::ExceptionGroup when children (or the
-// body) failed, CancelledError when cancelled from outside.
+// value once every child has finished; see the file comment. The body is
+// either a coroutine returning aio::Coro<T> (it may await), or a plain function
+// returning void that only creates tasks:
+//   co_await aio::task_group([&](aio::TaskGroup& group) { group.create_task(work()); });
+// Throws aio::RuntimeError outside a task, aio::ExceptionGroup when children
+// (or the body) failed, CancelledError when cancelled from outside.
+//
+// A body declared `-> aio::Coro<>` must contain a co_await or co_return to be
+// a coroutine; without one it is an ordinary function that falls off its end
+// (undefined behaviour, which GCC reports with -Wreturn-type: build with
+// -Werror=return-type, as docs/async.md recommends, or drop the `-> aio::Coro<>`).
 template <class Body>
-auto task_group(Body body) -> Coro<typename std::invoke_result_t<Body&, TaskGroup&>::value_type> {
-  using T = typename std::invoke_result_t<Body&, TaskGroup&>::value_type;
+auto task_group(Body body)
+    -> Coro<typename internal::TaskGroupBody<std::invoke_result_t<Body&, TaskGroup&>>::Value> {
+  using Result = std::invoke_result_t<Body&, TaskGroup&>;
+  static_assert(internal::TaskGroupBody<Result>::kValid,
+                "aio::task_group: the body must be a coroutine returning aio::Coro<T> "
+                "(`[&](aio::TaskGroup& group) -> aio::Coro<> { ...; co_return; }`) or a plain "
+                "function returning void (`[&](aio::TaskGroup& group) { group.create_task(...); }`)");
+  using T = typename internal::TaskGroupBody<Result>::Value;
   TaskGroup group;
   std::exception_ptr body_error;
   std::optional<std::conditional_t<std::is_void_v<T>, bool, T>> value;
   try {
-    if constexpr (std::is_void_v<T>) {
+    if constexpr (std::is_void_v<Result>) {
+      body(group);
+      value.emplace(true);
+    } else if constexpr (std::is_void_v<T>) {
       co_await body(group);
       value.emplace(true);
     } else {

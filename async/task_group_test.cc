@@ -64,6 +64,46 @@ AIO_TEST(TaskGroup, CreateTaskTakesAwaitersAndOptions) {
   EXPECT_EQ(get_running_loop().time() - start, 3s);
 }
 
+// A plain (non-coroutine) body that only creates tasks is a body too; an
+// exception it throws is the body's error.
+AIO_TEST(TaskGroup, APlainFunctionBodyCreatesTasks) {
+  Task<int> a;
+  co_await task_group([&](TaskGroup& group) { a = group.create_task(value_after(1s, 5)); });
+  EXPECT_EQ(a.result(), 5);
+  try {
+    co_await task_group([&](TaskGroup& group) {
+      group.create_task(value_after(1s, 6));
+      throw ValueError("plain body failed");
+    });
+    ADD_FAILURE() << "no ExceptionGroup";
+  } catch (const ExceptionGroup& group) {
+    EXPECT_NE(group.find<ValueError>(), nullptr);
+  }
+}
+
+// The group's state stays readable after the scope (Python keeps `tg`).
+AIO_TEST(TaskGroup, ItsViewOutlivesTheScope) {
+  std::optional<TaskGroupView> view;
+  co_await task_group([&](TaskGroup& group) -> Coro<> {
+    view = group.view();
+    EXPECT_FALSE(view->finished());
+    group.create_task(value_after(1s, 1));
+    co_return;
+  });
+  EXPECT_TRUE(view->finished());
+  EXPECT_FALSE(view->shutting_down());
+  try {
+    co_await task_group([&](TaskGroup& group) -> Coro<> {
+      view = group.view();
+      group.create_task(fail_after(1s, "child failed"));
+      co_await sleep(10s);
+    });
+  } catch (const ExceptionGroup&) {
+  }
+  EXPECT_TRUE(view->finished());
+  EXPECT_TRUE(view->shutting_down());
+}
+
 AIO_TEST(TaskGroup, ReturnsTheBodysValue) {
   int value = co_await task_group([](TaskGroup& group) -> Coro<int> {
     Task<int> child = group.create_task(value_after(1s, 20));

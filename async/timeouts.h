@@ -21,6 +21,7 @@
 #define AIO_ASYNC_TIMEOUTS_H_
 
 #include <exception>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <type_traits>
@@ -37,9 +38,28 @@
 
 namespace aio {
 
+// What a Timeout's when() and expired() said when its scope ended, readable
+// after the scope as asyncio's Timeout object is (`cm.expired()` after the
+// `async with`): a cheap copyable handle from Timeout::view(), live while the
+// scope runs and frozen after it.
+class TimeoutView {
+ public:
+  std::optional<TimePoint> when() const noexcept { return record_->when; }
+  bool expired() const noexcept { return record_->expired; }
+
+ private:
+  friend class Timeout;
+  struct Record {
+    std::optional<TimePoint> when;
+    bool expired = false;
+  };
+  explicit TimeoutView(std::shared_ptr<Record> record) : record_(std::move(record)) {}
+  std::shared_ptr<Record> record_;
+};
+
 // The scope of one timeout (asyncio.Timeout): what the body of
 // timeout(delay, [](aio::Timeout& t) -> aio::Coro<T> {...}) receives. It lives
-// exactly as long as the scope.
+// exactly as long as the scope; view() outlives it.
 class Timeout {
  public:
   Timeout(const Timeout&) = delete;
@@ -60,9 +80,17 @@ class Timeout {
       timer_.deadline = *when;
       internal::LoopAccess::add_timer(*loop_, &timer_);
     }
+    if (record_) update_record();
   }
   // True once the deadline passed (whatever the body did about it).
   bool expired() const noexcept { return state_ == State::kExpiring || state_ == State::kExpired; }
+  // when() and expired(), readable after the scope ends (see TimeoutView).
+  // The first call allocates the record; a timeout never viewed costs nothing.
+  TimeoutView view() {
+    if (!record_) record_ = std::make_shared<TimeoutView::Record>();
+    update_record();
+    return TimeoutView(record_);
+  }
 
   // --- used by timeout_at() -----------------------------------------------------
   explicit Timeout(std::optional<TimePoint> when)
@@ -80,11 +108,13 @@ class Timeout {
       state_ = State::kExpired;
       task_->uncancel();
     }
+    if (record_) update_record();
   }
   // Leaving with `error`: throws TimeoutError if it is the cancellation this
   // timeout caused (asyncio's __aexit__), otherwise rethrows `error`.
   [[noreturn]] void leave(std::exception_ptr error) {
     internal::LoopAccess::remove_timer(*loop_, &timer_);
+    if (record_) record_->expired = expired();
     if (state_ == State::kExpiring) {
       state_ = State::kExpired;
       if (task_->uncancel() <= cancelling_at_entry_ && internal::is_cancelled_error(error)) throw TimeoutError();
@@ -100,7 +130,12 @@ class Timeout {
   static void expire(internal::TimerNode* node) {
     Timeout* self = static_cast<Timer*>(node)->owner;
     self->state_ = State::kExpiring;
+    if (self->record_) self->record_->expired = true;
     self->task_->cancel({});
+  }
+  void update_record() noexcept {
+    record_->when = when_;
+    record_->expired = expired();
   }
 
   internal::TaskBase* task_;
@@ -109,6 +144,7 @@ class Timeout {
   std::optional<TimePoint> when_;
   Timer timer_;
   State state_ = State::kEntered;
+  std::shared_ptr<TimeoutView::Record> record_;  // only once view() was called
 };
 
 namespace internal {
@@ -157,6 +193,12 @@ auto timeout_scope_with_object(std::optional<TimePoint> when, Body body)
   scope.leave(std::move(error));
 }
 
+// Awaits a Task or a Future (a copy of the handle lives in this frame).
+template <class Handle>
+Coro<typename Handle::value_type> await_handle(Handle handle) {
+  co_return co_await handle;
+}
+
 inline std::optional<TimePoint> deadline_after(std::optional<Duration> delay) {
   if (!delay) return std::nullopt;
   return get_running_loop().time() + *delay;
@@ -191,6 +233,33 @@ template <class Rep, class Period, class Awaiter, class = std::enable_if_t<inter
 auto timeout(std::chrono::duration<Rep, Period> delay, Awaiter body) {
   return timeout(std::chrono::duration_cast<Duration>(delay), internal::await_owned(std::move(body)));
 }
+// A Task or a Future as the body: awaited under the deadline; on expiry the
+// awaiting is cancelled, which cancels the task or future (asyncio rule 10).
+template <class T>
+Coro<T> timeout(std::optional<Duration> delay, Task<T> task) {
+  return timeout(delay, internal::await_handle(std::move(task)));
+}
+template <class T, class Rep, class Period>
+Coro<T> timeout(std::chrono::duration<Rep, Period> delay, Task<T> task) {
+  return timeout(delay, internal::await_handle(std::move(task)));
+}
+template <class T>
+Coro<T> timeout(std::optional<Duration> delay, Future<T> future) {
+  return timeout(delay, internal::await_handle(std::move(future)));
+}
+template <class T, class Rep, class Period>
+Coro<T> timeout(std::chrono::duration<Rep, Period> delay, Future<T> future) {
+  return timeout(delay, internal::await_handle(std::move(future)));
+}
+template <class T>
+Coro<T> timeout_at(std::optional<TimePoint> when, Task<T> task) {
+  return timeout_at(when, internal::await_handle(std::move(task)));
+}
+template <class T>
+Coro<T> timeout_at(std::optional<TimePoint> when, Future<T> future) {
+  return timeout_at(when, internal::await_handle(std::move(future)));
+}
+
 template <class Awaiter, class = std::enable_if_t<internal::IsAwaiter<Awaiter>::value>>
 auto timeout_at(std::optional<TimePoint> when, Awaiter body) {
   return timeout_at(when, internal::await_owned(std::move(body)));
@@ -216,10 +285,6 @@ auto timeout(std::chrono::duration<Rep, Period> delay, Body body) {
 
 namespace internal {
 
-template <class T>
-Coro<T> await_task(Task<T> task) {
-  co_return co_await task;
-}
 
 template <class T>
 Coro<T> wait_for_coro(Coro<T> coro, std::optional<Duration> delay) {
@@ -230,34 +295,36 @@ Coro<T> wait_for_coro(Coro<T> coro, std::optional<Duration> delay) {
   co_return co_await timeout(delay, std::move(coro));
 }
 
-template <class T>
-Coro<T> wait_for_task(Task<T> task, std::optional<Duration> delay) {
+// wait_for of a Task or a Future (rule 29: with a delay <= 0 one that is
+// already done gives its result; one that is not is cancelled, and awaited).
+template <class Handle>
+Coro<typename Handle::value_type> wait_for_handle(Handle handle, std::optional<Duration> delay) {
   if (delay && *delay <= Duration::zero()) {
-    if (!task.done()) {
-      task.cancel();
+    if (!handle.done()) {
+      handle.cancel();
       // Wait until it has really finished, without raising.
       try {
-        co_await task;
+        co_await handle;
       } catch (...) {
       }
     }
     try {
-      co_return task.result();
+      co_return handle.result();
     } catch (const CancelledError&) {
       throw TimeoutError();
     }
   }
-  co_return co_await timeout(delay, await_task(std::move(task)));
+  co_return co_await timeout(delay, await_handle(std::move(handle)));
 }
 
 }  // namespace internal
 
-// asyncio.wait_for: awaits `coro` (in the current task) or `task` with a
-// timeout; an empty delay waits forever. On timeout the awaitable is cancelled
+// asyncio.wait_for: awaits `coro` (in the current task), a `task` or a
+// `future` with a timeout; an empty delay waits forever. On timeout the awaitable is cancelled
 // and wait_for waits until it has actually finished, then raises TimeoutError
 // (so it can take longer than the delay); a value returned by an awaitable that
-// swallowed the cancellation is returned. With a delay <= 0: a task that is
-// already done gives its result, a coroutine is never started.
+// swallowed the cancellation is returned. With a delay <= 0: a task or future
+// that is already done gives its result, a coroutine is never started.
 template <class T>
 Coro<T> wait_for(Coro<T> coro, std::optional<Duration> delay) {
   return internal::wait_for_coro(std::move(coro), delay);
@@ -268,11 +335,19 @@ Coro<T> wait_for(Coro<T> coro, std::chrono::duration<Rep, Period> delay) {
 }
 template <class T>
 Coro<T> wait_for(Task<T> task, std::optional<Duration> delay) {
-  return internal::wait_for_task(std::move(task), delay);
+  return internal::wait_for_handle(std::move(task), delay);
 }
 template <class T, class Rep, class Period>
 Coro<T> wait_for(Task<T> task, std::chrono::duration<Rep, Period> delay) {
-  return internal::wait_for_task(std::move(task), std::chrono::duration_cast<Duration>(delay));
+  return internal::wait_for_handle(std::move(task), std::chrono::duration_cast<Duration>(delay));
+}
+template <class T>
+Coro<T> wait_for(Future<T> future, std::optional<Duration> delay) {
+  return internal::wait_for_handle(std::move(future), delay);
+}
+template <class T, class Rep, class Period>
+Coro<T> wait_for(Future<T> future, std::chrono::duration<Rep, Period> delay) {
+  return internal::wait_for_handle(std::move(future), std::chrono::duration_cast<Duration>(delay));
 }
 // Any awaiter object (queue.get(), lock.acquire(), ...).
 template <class Awaiter, class Delay, class = std::enable_if_t<internal::IsAwaiter<Awaiter>::value>>

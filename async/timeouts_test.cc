@@ -313,5 +313,28 @@ TEST(TimeoutErrors, OutsideATaskIsAClearError) {
   EXPECT_THROW((void)timeout(1s, slow_value(1s, 1)), std::runtime_error);  // no running loop
 }
 
+// asyncio keeps the Timeout object: cm.when() and cm.expired() after the scope.
+AIO_TEST(Timeout, ItsViewOutlivesTheScope) {
+  std::optional<TimeoutView> view;
+  const TimePoint start = get_running_loop().time();
+  co_await timeout(5s, [&](Timeout& scope) -> Coro<void> {
+    view = scope.view();
+    co_await sleep(1s);
+  });
+  EXPECT_FALSE(view->expired());
+  EXPECT_EQ(view->when(), start + 5s);
+  try {
+    co_await timeout(2s, [&](Timeout& scope) -> Coro<void> {
+      view = scope.view();
+      scope.reschedule(get_running_loop().time() + 3s);
+      co_await sleep(1h);
+    });
+    ADD_FAILURE() << "no TimeoutError";
+  } catch (const TimeoutError&) {
+  }
+  EXPECT_TRUE(view->expired());
+  EXPECT_EQ(view->when(), start + 1s + 3s);
+}
+
 }  // namespace
 }  // namespace aio

@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <utility>
@@ -37,10 +38,12 @@ inline constexpr ReturnWhen FIRST_COMPLETED = ReturnWhen::kFirstCompleted;
 inline constexpr ReturnWhen FIRST_EXCEPTION = ReturnWhen::kFirstException;
 inline constexpr ReturnWhen ALL_COMPLETED = ReturnWhen::kAllCompleted;
 
-template <class T>
+// What wait() returns: the handles it was given, split. `Handle` is Task<T>,
+// or Future<T> for a wait on futures.
+template <class T, class Handle = Task<T>>
 struct WaitResult {
-  std::vector<Task<T>> done;
-  std::vector<Task<T>> pending;
+  std::vector<Handle> done;
+  std::vector<Handle> pending;
 };
 
 namespace internal {
@@ -65,12 +68,28 @@ struct WaitCounter {
 
 }  // namespace internal
 
-// Waits until `when` holds for `tasks`, or `timeout` passes (no timeout when
-// empty), and returns (done, pending). Throws aio::ValueError for an
-// empty `tasks`. FIRST_EXCEPTION behaves as ALL_COMPLETED when nothing fails.
+namespace internal {
+template <class T, class Handle>
+Coro<WaitResult<T, Handle>> wait_handles(std::vector<Handle> tasks, ReturnWhen when, std::optional<Duration> timeout);
+}  // namespace internal
+
+// Waits until `when` holds for `tasks` (or `futures`), or `timeout` passes (no
+// timeout when empty), and returns (done, pending). Throws aio::ValueError for
+// an empty set. FIRST_EXCEPTION behaves as ALL_COMPLETED when nothing fails.
 template <class T>
 Coro<WaitResult<T>> wait(std::vector<Task<T>> tasks, ReturnWhen when = ALL_COMPLETED,
                          std::optional<Duration> timeout = std::nullopt) {
+  return internal::wait_handles<T, Task<T>>(std::move(tasks), when, timeout);
+}
+template <class T>
+Coro<WaitResult<T, Future<T>>> wait(std::vector<Future<T>> futures, ReturnWhen when = ALL_COMPLETED,
+                                    std::optional<Duration> timeout = std::nullopt) {
+  return internal::wait_handles<T, Future<T>>(std::move(futures), when, timeout);
+}
+
+namespace internal {
+template <class T, class Handle>
+Coro<WaitResult<T, Handle>> wait_handles(std::vector<Handle> tasks, ReturnWhen when, std::optional<Duration> timeout) {
   if (tasks.empty()) throw ValueError("aio::wait: the set of Tasks/Futures is empty");
   EventLoop& loop = get_running_loop();
   internal::WaitCounter counter{Future<>(loop), tasks.size(), when};
@@ -86,10 +105,11 @@ Coro<WaitResult<T>> wait(std::vector<Task<T>> tasks, ReturnWhen when = ALL_COMPL
   }
   if (!counter.ready.done()) co_await counter.ready;
   timer.cancel();
-  WaitResult<T> result;
-  for (Task<T>& task : tasks) (task.done() ? result.done : result.pending).push_back(std::move(task));
+  WaitResult<T, Handle> result;
+  for (Handle& task : tasks) (task.done() ? result.done : result.pending).push_back(std::move(task));
   co_return result;
 }
+}  // namespace internal
 
 // Yields tasks in the order they finish (asyncio.as_completed as an async
 // iterator, 3.13). Must be used from the loop's thread; the tasks keep running
@@ -142,6 +162,82 @@ class AsCompleted {
   std::optional<TimePoint> deadline_;
   std::optional<Future<>> arrived_;
 };
+
+namespace internal {
+template <class T>
+Coro<T> next_result(std::shared_ptr<AsCompleted<T>> completion) {
+  std::optional<Task<T>> finished = co_await completion->next();
+  if (!finished) throw InvalidStateError("as_completed: every awaitable was already consumed");
+  Task<T> task = std::move(*finished);
+  co_return co_await task;
+}
+}  // namespace internal
+
+// What aio::as_completed returns: both of asyncio's forms.
+//   // for aw in as_completed(tasks): result = await aw
+//   for (aio::Coro<int> next : aio::as_completed(tasks, 5s)) int result = co_await std::move(next);
+//   // async for task in as_completed(tasks)  (3.13)
+//   auto completion = aio::as_completed(tasks);
+//   while (std::optional<aio::Task<int>> task = co_await completion.next()) ...
+// Each awaitable of the plain form gives the next result to arrive (or raises
+// its exception); either form raises TimeoutError once the deadline passes with
+// tasks pending. The tasks keep running if it is dropped early. A cheap
+// copyable handle; loop thread only.
+template <class T>
+class AsCompletion {
+ public:
+  AsCompletion(std::vector<Task<T>> tasks, std::optional<Duration> timeout)
+      : state_(std::make_shared<AsCompleted<T>>(std::move(tasks), timeout)) {}
+
+  // The async-iteration form: the next task to finish, or nothing at the end.
+  Coro<std::optional<Task<T>>> next() { return state_->next(); }
+  std::size_t remaining() const noexcept { return state_->remaining(); }
+
+  // The plain form: as many awaitables as tasks, each giving the next result.
+  class iterator {
+   public:
+    using value_type = Coro<T>;
+    using difference_type = std::ptrdiff_t;
+    iterator() = default;
+    Coro<T> operator*() const { return internal::next_result(state_); }
+    iterator& operator++() {
+      ++index_;
+      return *this;
+    }
+    iterator operator++(int) {
+      iterator before = *this;
+      ++index_;
+      return before;
+    }
+    friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.index_ == b.index_; }
+
+   private:
+    friend class AsCompletion;
+    iterator(std::shared_ptr<AsCompleted<T>> state, std::size_t index) : state_(std::move(state)), index_(index) {}
+    std::shared_ptr<AsCompleted<T>> state_;
+    std::size_t index_ = 0;
+  };
+  iterator begin() const { return iterator(state_, 0); }
+  iterator end() const { return iterator(state_, state_->remaining()); }
+
+ private:
+  std::shared_ptr<AsCompleted<T>> state_;
+};
+
+// asyncio.as_completed(aws, timeout=): tasks (or coroutines, made tasks at the
+// call) in the order they finish, in both of asyncio's forms (AsCompletion).
+// The deadline is `timeout` from now (none when empty).
+template <class T>
+AsCompletion<T> as_completed(std::vector<Task<T>> tasks, std::optional<Duration> timeout = std::nullopt) {
+  return AsCompletion<T>(std::move(tasks), timeout);
+}
+template <class T>
+AsCompletion<T> as_completed(std::vector<Coro<T>> coros, std::optional<Duration> timeout = std::nullopt) {
+  std::vector<Task<T>> tasks;
+  tasks.reserve(coros.size());
+  for (Coro<T>& coro : coros) tasks.push_back(create_task(std::move(coro)));
+  return AsCompletion<T>(std::move(tasks), timeout);
+}
 
 }  // namespace aio
 

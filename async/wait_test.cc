@@ -92,5 +92,41 @@ AIO_TEST(AsCompleted, RaisesTimeoutErrorAtTheDeadline) {
   co_await tasks[1];  // not cancelled
 }
 
+// The plain form: `for aw in as_completed(aws): result = await aw`; the
+// item that passes the deadline raises TimeoutError.
+AIO_TEST(AsCompleted, ThePlainFormGivesResultsInCompletionOrder) {
+  std::vector<Task<int>> tasks = start({3s, 1s, 2s, 10s});
+  std::vector<int> order;
+  bool timed_out = false;
+  for (Coro<int> next : as_completed(tasks, 5s)) {
+    try {
+      order.push_back(co_await std::move(next));
+    } catch (const TimeoutError&) {
+      timed_out = true;
+    }
+  }
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 0}));
+  EXPECT_TRUE(timed_out);
+  co_await tasks[3];
+}
+
+// The async-iteration form under the name as_completed, from coroutines.
+AIO_TEST(AsCompleted, TheAsyncFormYieldsTasks) {
+  std::vector<Coro<int>> coros;
+  coros.push_back(invoke([]() -> Coro<int> {
+    co_await sleep(2s);
+    co_return 2;
+  }));
+  coros.push_back(invoke([]() -> Coro<int> {
+    co_await sleep(1s);
+    co_return 1;
+  }));
+  AsCompletion<int> completion = as_completed(std::move(coros));
+  std::vector<int> order;
+  while (std::optional<Task<int>> task = co_await completion.next()) order.push_back(task->result());
+  EXPECT_EQ(order, (std::vector<int>{1, 2}));
+  EXPECT_EQ(completion.remaining(), 0u);
+}
+
 }  // namespace
 }  // namespace aio

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <stdexcept>
+#include <memory>
 #include <string>
 
 #include "async/coro.h"
@@ -37,14 +38,23 @@ class Barrier {
   }
   Barrier(const Barrier&) = delete;
   Barrier& operator=(const Barrier&) = delete;
+  // A task still waiting (then cancelled) must not touch a destroyed barrier.
+  ~Barrier() { *alive_ = false; }
 
   // Waits for the other parties; returns this task's index (0 .. parties-1).
   // Throws BrokenBarrierError if the barrier is or gets broken or reset.
   Coro<std::size_t> wait() {
+    std::shared_ptr<bool> alive = alive_;
     LockGuard held = co_await condition_.scoped_acquire();
-    co_await block();  // while the barrier drains or resets
-    const std::size_t index = count_++;
     std::exception_ptr error;
+    try {
+      co_await block();  // while the barrier drains or resets
+    } catch (...) {
+      error = std::current_exception();
+    }
+    if (!*alive) held.dismiss();  // destroyed while this task waited: touch nothing
+    if (error) std::rethrow_exception(error);
+    const std::size_t index = count_++;
     try {
       if (static_cast<long>(index) + 1 == parties_) {
         release_all();
@@ -53,6 +63,10 @@ class Barrier {
       }
     } catch (...) {
       error = std::current_exception();
+    }
+    if (!*alive) {
+      held.dismiss();
+      std::rethrow_exception(error);
     }
     --count_;
     exit();
@@ -108,6 +122,7 @@ class Barrier {
   }
 
   Condition condition_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   long parties_;
   std::size_t count_ = 0;
   State state_ = State::kFilling;

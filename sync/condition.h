@@ -41,9 +41,9 @@ class Condition {
   void release() { lock_->release(); }
   bool locked() const noexcept { return lock_->locked(); }
 
-  // Waits for a notification; see the file comment. Throws aio::RuntimeError
-  // if the lock is not held.
-  Coro<void> wait() {
+  // Waits for a notification and gives true (as asyncio's wait()); see the file
+  // comment. Throws aio::RuntimeError if the lock is not held.
+  Coro<bool> wait() {
     if (!lock_->locked()) throw RuntimeError("Condition::wait: cannot wait on un-acquired lock");
     lock_->release();
     std::exception_ptr error;
@@ -52,6 +52,7 @@ class Condition {
       try {
         co_await parking;
       } catch (...) {
+        if (parking.orphaned()) throw;  // the condition is gone: touch nothing
         error = std::current_exception();
         // Notified, then cancelled: the notification goes to someone else.
         if (parking.woken()) waiters_.wake(1);
@@ -67,6 +68,7 @@ class Condition {
       }
     }
     if (error) std::rethrow_exception(error);
+    co_return true;
   }
 
   // Waits until predicate() is true (checked first, then after each wake-up)
@@ -91,7 +93,7 @@ class Condition {
  private:
   std::unique_ptr<Lock> own_lock_;
   Lock* lock_;
-  internal::WaitList waiters_;
+  internal::WaitList waiters_{"Condition"};
 };
 
 }  // namespace aio

@@ -32,6 +32,9 @@ class LockGuard {
   LockGuard& operator=(LockGuard&&) = delete;
   ~LockGuard();
   void release();
+  // Forgets the lock without releasing it (the lock is gone, or was not
+  // reacquired): for aio's own primitives built on Condition.
+  void dismiss() noexcept { lock_ = nullptr; }
 
  private:
   Lock* lock_;
@@ -43,9 +46,10 @@ class Lock {
   Lock(const Lock&) = delete;
   Lock& operator=(const Lock&) = delete;
 
-  // Awaitable: acquires the lock, waiting in FIFO order if needed. Completes
-  // without suspending when the lock is free and nobody waits. Throws
-  // CancelledError if cancelled while waiting (the lock is then not held).
+  // Awaitable: acquires the lock, waiting in FIFO order if needed, and gives
+  // true (as asyncio's acquire()). Completes without suspending when the lock
+  // is free and nobody waits. Throws CancelledError if cancelled while waiting
+  // (the lock is then not held).
   auto acquire() { return Acquire(*this); }
   // Awaitable: acquire(), then a LockGuard that releases it.
   auto scoped_acquire() { return ScopedAcquire(*this); }
@@ -78,16 +82,19 @@ class Lock {
       parked_ = true;
       parking_.await_suspend(caller);
     }
-    void await_resume() {
-      if (!parked_) return;
+    // True, as asyncio's acquire() returns.
+    bool await_resume() {
+      if (!parked_) return true;
       try {
         parking_.await_resume();
       } catch (const CancelledError&) {
-        // Lock invariant: if the lock is free, the head waiter must be woken.
-        if (!lock_.locked_) lock_.waiters_.wake_first();
+        // Lock invariant: if the lock is free, the head waiter must be woken
+        // (unless the lock is gone: then it must not be touched).
+        if (!parking_.orphaned() && !lock_.locked_) lock_.waiters_.wake_first();
         throw;
       }
       lock_.locked_ = true;
+      return true;
     }
 
    protected:
@@ -106,7 +113,7 @@ class Lock {
   };
 
   bool locked_ = false;
-  internal::WaitList waiters_;
+  internal::WaitList waiters_{"Lock"};
 };
 
 inline LockGuard::~LockGuard() {

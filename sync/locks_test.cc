@@ -44,6 +44,32 @@ AIO_TEST(Lock, WaitersAcquireInFifoOrder) {
   EXPECT_FALSE(lock.locked());
 }
 
+// asyncio's acquire() and wait() return True; aio's give true, parked or not.
+AIO_TEST(Lock, AcquireAndConditionWaitGiveTrue) {
+  Lock lock;
+  EXPECT_TRUE(co_await lock.acquire());  // free: no suspension
+  Task<bool> second = create_task(invoke([&lock]() -> Coro<bool> { co_return co_await lock.acquire(); }));
+  co_await sleep(0s);
+  lock.release();
+  EXPECT_TRUE(co_await second);  // parked, then handed the lock
+  lock.release();
+
+  Semaphore semaphore(1);
+  EXPECT_TRUE(co_await semaphore.acquire());
+  semaphore.release();
+
+  Condition condition;
+  co_await condition.acquire();
+  Task<void> notifier = create_task(invoke([&condition]() -> Coro<void> {
+    co_await condition.acquire();
+    condition.notify();
+    condition.release();
+  }));
+  EXPECT_TRUE(co_await condition.wait());
+  condition.release();
+  co_await notifier;
+}
+
 AIO_TEST(Lock, ReleasingAnUnlockedLockIsAnError) {
   Lock lock;
   bool threw = false;
@@ -71,7 +97,7 @@ AIO_TEST(Lock, ScopedAcquireReleasesOnExceptions) {
 AIO_TEST(Lock, ACancelledWaiterDoesNotGetTheLock) {
   Lock lock;
   co_await lock.acquire();
-  Task<> waiter = create_task(lock.acquire());
+  Task<bool> waiter = create_task(lock.acquire());
   co_await let_other_tasks_run();
   waiter.cancel();
   EXPECT_THROW(co_await waiter, CancelledError);
@@ -345,8 +371,8 @@ AIO_TEST(Semaphore, FifoWithNoBarging) {
 // permit and cancelled before it ran gives the permit back.
 AIO_TEST_ORDERED(Semaphore, APermitIsNeverLostToACancelledWaiter) {
   Semaphore semaphore(0);
-  Task<> first = create_task(semaphore.acquire());
-  Task<> second = create_task(semaphore.acquire());
+  Task<bool> first = create_task(semaphore.acquire());
+  Task<bool> second = create_task(semaphore.acquire());
   co_await let_other_tasks_run();
   semaphore.release();  // granted to `first`...
   first.cancel();       // ...cancelled before it runs

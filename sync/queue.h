@@ -197,8 +197,9 @@ class BasicQueue {
       try {
         parking_.await_resume();
       } catch (...) {
-        // Woken, then cancelled: the room it was woken for goes to the next one.
-        if (!queue_.full() && parking_.woken()) queue_.putters_.wake(1);
+        // Woken, then cancelled: the room it was woken for goes to the next one
+        // (unless the queue is gone: then it must not be touched).
+        if (parking_.woken() && !queue_.full()) queue_.putters_.wake(1);
         throw;
       }
       queue_.put_nowait(std::move(*item_));  // QueueShutDown if it was shut down meanwhile
@@ -233,8 +234,9 @@ class BasicQueue {
         try {
           parking_.await_resume();
         } catch (...) {
-          // Woken, then cancelled: the item it was woken for goes to the next one.
-          if (!queue_.empty() && parking_.woken()) queue_.getters_.wake(1);
+          // Woken, then cancelled: the item it was woken for goes to the next one
+          // (unless the queue is gone: then it must not be touched).
+          if (parking_.woken() && !queue_.empty()) queue_.getters_.wake(1);
           throw;
         }
       }
@@ -275,9 +277,9 @@ class BasicQueue {
 
   std::size_t maxsize_;
   Items items_;
-  internal::WaitList getters_;
-  internal::WaitList putters_;
-  internal::WaitList joiners_;
+  internal::WaitList getters_{"Queue"};
+  internal::WaitList putters_{"Queue"};
+  internal::WaitList joiners_{"Queue"};
   std::size_t unfinished_tasks_ = 0;
   bool shut_down_ = false;
 };

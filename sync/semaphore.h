@@ -91,12 +91,14 @@ class Semaphore {
       parked_ = true;
       parking_.await_suspend(caller);
     }
-    void await_resume() {
-      if (!parked_) return;
+    // True, as asyncio's acquire() returns.
+    bool await_resume() {
+      if (!parked_) return true;
       std::exception_ptr error;
       try {
         parking_.await_resume();
       } catch (const CancelledError&) {
+        if (parking_.orphaned()) throw;  // the semaphore is gone: touch nothing
         // Granted a permit (woken) but not about to use it: give it back.
         if (parking_.woken()) ++semaphore_.value_;
         error = std::current_exception();
@@ -106,6 +108,7 @@ class Semaphore {
         if (!semaphore_.wake_up_next()) break;
       }
       if (error) std::rethrow_exception(error);
+      return true;
     }
 
    protected:
@@ -123,7 +126,7 @@ class Semaphore {
     }
   };
 
-  internal::WaitList waiters_;
+  internal::WaitList waiters_{"Semaphore"};
 };
 
 // A Semaphore whose release() refuses to go above the initial value.

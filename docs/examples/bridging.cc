@@ -88,4 +88,4 @@ aio::Coro<int> amain() {
   co_return 0;
 }
 
-int main() { return aio::run(amain()); }
+int main() { return aio::run_main(amain()); }

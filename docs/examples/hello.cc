@@ -12,4 +12,4 @@ aio::Coro<> amain() {
   int fast = co_await aio::timeout(1s, slow_square(3));     // TimeoutError after 1 s
   std::printf("%d %d\n", fast, co_await task);
 }
-int main() { aio::run(amain()); }
+int main() { return aio::run_main(amain()); }

@@ -52,5 +52,5 @@ aio::Coro<int> amain() {
   co_return 0;
 }
 
-int main() { return aio::run(amain()); }
+int main() { return aio::run_main(amain()); }
 // [END pipeline]

@@ -101,4 +101,4 @@ aio::Coro<void> main_coroutine() {
   co_await chat_demo();
 }
 
-int main() { aio::run(main_coroutine()); }
+int main() { return aio::run_main(main_coroutine()); }

@@ -67,9 +67,9 @@ aio::Coro<> wait_example() {
   auto [done, pending] = co_await aio::wait(tasks, aio::FIRST_COMPLETED);
   std::printf("first done: %d, still pending: %zu\n", done[0].result(), pending.size());
 
-  aio::AsCompleted<int> completed(pending);
-  while (std::optional<aio::Task<int>> next = co_await completed.next()) {
-    std::printf("completed: %d\n", next->result());
+  // asyncio's `for aw in as_completed(pending): print(await aw)`.
+  for (aio::Coro<int> next : aio::as_completed(pending)) {
+    std::printf("completed: %d\n", co_await std::move(next));
   }
 }
 // [END wait]
@@ -94,4 +94,4 @@ aio::Coro<int> amain() {
   co_return 0;
 }
 
-int main() { return aio::run(amain()); }
+int main() { return aio::run_main(amain()); }

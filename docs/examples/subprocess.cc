@@ -100,6 +100,26 @@ aio::Coro<> timeout_example() {
 }
 // [END timeout]
 
+// [START catching]
+// asyncio's
+//   try:
+//       await asyncio.wait_for(proc.wait(), 0.1)
+//   except TimeoutError:
+//       proc.kill()
+//       await proc.wait()
+// C++ cannot co_await in a catch block: catching<E> brings the error out of it.
+aio::Coro<> catching_example() {
+  std::vector<std::string> args = {"10"};
+  aio::Process process = co_await aio::create_subprocess_exec("sleep", args);
+  auto waited = co_await aio::catching<aio::TimeoutError>(aio::wait_for(process.wait(), 100ms));
+  if (!waited) {
+    process.kill();
+    int status = co_await process.wait();
+    std::printf("%s, then killed: returncode %d\n", waited.error().what(), status);
+  }
+}
+// [END catching]
+
 // [START missing]
 aio::Coro<> missing_program_example() {
   try {
@@ -115,6 +135,7 @@ int main() {
   aio::run(lines_example());
   aio::run(pipe_example());
   aio::run(timeout_example());
+  aio::run(catching_example());
   aio::run(missing_program_example());
   return 0;
 }

@@ -14,6 +14,7 @@ apple
 banana
 cherry
 timed out, killed: returncode -9
+timed out, then killed: returncode -9
 errno 2: create_subprocess_exec: 'no-such-program': No such file or directory"
 output=$(docs/examples/subprocess)
 if [[ "$output" != "$expected" ]]; then

@@ -118,4 +118,4 @@ aio::Coro<void> main_coroutine() {
   co_await counting.wait_closed();  // returns once the counted connection ended
 }
 
-int main() { aio::run(main_coroutine()); }
+int main() { return aio::run_main(main_coroutine()); }

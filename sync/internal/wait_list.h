@@ -9,6 +9,15 @@
 // barging. A cancel removes the node at once and ends the wait with
 // CancelledError; a cancel that arrives after the wake-up ends it with
 // CancelledError too, and `woken()` tells the primitive to pass the wake-up on.
+//
+// A primitive destroyed while tasks wait on it (a Queue local to a coroutine
+// that returned with its workers still parked) orphans its nodes: each forgets
+// the list, and from then on the awaiter must not touch the primitive at all.
+// A later cancel still ends the wait with CancelledError (so asyncio.run's
+// final cancellation of leftover tasks stays quiet, as in Python); a wait that
+// was already woken ends with RuntimeError, since what it was woken for is gone.
+// In debug mode the destruction is reported: "Queue destroyed while 2 tasks wait
+// on it".
 #ifndef AIO_SYNC_INTERNAL_WAIT_LIST_H_
 #define AIO_SYNC_INTERNAL_WAIT_LIST_H_
 
@@ -26,7 +35,8 @@ class Parking;
 
 class WaitList {
  public:
-  WaitList() = default;
+  // `owner` names the primitive in reports ("Queue", "Lock"); a string literal.
+  explicit WaitList(const char* owner = "an aio primitive") noexcept : owner_(owner) {}
   WaitList(const WaitList&) = delete;
   WaitList& operator=(const WaitList&) = delete;
   // Forgets parked nodes still listed (their tasks are being destroyed with a
@@ -50,6 +60,7 @@ class WaitList {
   Parking* first_ = nullptr;
   Parking* last_ = nullptr;
   std::size_t size_ = 0;
+  const char* owner_;
 };
 
 class Parking final : private Cancellable {
@@ -68,15 +79,23 @@ class Parking final : private Cancellable {
     task_->suspend(resume_point, this);
   }
   // Leaves the list; throws CancelledError if the wait was cancelled (before or
-  // after the wake-up).
+  // after the wake-up), RuntimeError if the primitive was destroyed after
+  // waking this waiter.
   void await_resume() {
     if (linked_) list_->remove(this);
     if (state_ == State::kCancelled) throw CancelledError(task_->cancel_message());
+    if (orphaned()) {
+      throw RuntimeError(std::string(orphaned_by_) + " was destroyed while a task waited on it");
+    }
     task_->throw_if_cancel_requested();
   }
 
-  // Whether this waiter was woken (possibly then cancelled).
-  bool woken() const noexcept { return state_ == State::kWoken; }
+  // Whether this waiter was woken (possibly then cancelled). False once the
+  // primitive is gone: there is nobody to pass the wake-up on to.
+  bool woken() const noexcept { return state_ == State::kWoken && !orphaned(); }
+  // The primitive was destroyed while this node waited (see the file comment):
+  // after the wait, the awaiter must not touch the primitive.
+  bool orphaned() const noexcept { return list_ == nullptr; }
 
   // Before the task resumes after a wake-up, asks `ready(owner)`; if it says no,
   // the node goes back to the end of the list and the task keeps waiting, as
@@ -103,7 +122,7 @@ class Parking final : private Cancellable {
     task_->wake();
   }
   bool still_ready() override {
-    if (state_ != State::kWoken || ready_(owner_)) return true;
+    if (state_ != State::kWoken || orphaned() || ready_(owner_)) return true;
     if (linked_) list_->remove(this);
     state_ = State::kWaiting;
     list_->push_back(this);
@@ -111,7 +130,8 @@ class Parking final : private Cancellable {
     return false;
   }
 
-  WaitList* list_;
+  WaitList* list_;  // null once the list was destroyed (orphaned)
+  const char* orphaned_by_ = nullptr;
   TaskBase* task_ = nullptr;
   Parking* previous_ = nullptr;
   Parking* next_ = nullptr;
@@ -151,7 +171,20 @@ inline void WaitList::remove(Parking* node) noexcept {
 }
 
 inline WaitList::~WaitList() {
-  for (Parking* node = first_; node != nullptr; node = node->next_) node->linked_ = false;
+  std::size_t waiting = 0;
+  EventLoop* loop = nullptr;
+  for (Parking* node = first_; node != nullptr; node = node->next_) {
+    node->linked_ = false;
+    node->list_ = nullptr;
+    node->orphaned_by_ = owner_;
+    if (node->state_ == Parking::State::kWaiting) ++waiting;
+    if (loop == nullptr && node->task_ != nullptr) loop = node->task_->loop_if_alive();
+  }
+  if (waiting > 0 && loop != nullptr && loop->get_debug() && !loop->is_closed()) {
+    loop->call_exception_handler(
+        {.message = std::string(owner_) + " destroyed while " + std::to_string(waiting) +
+                    (waiting == 1 ? " task waits on it" : " tasks wait on it")});
+  }
 }
 
 inline bool WaitList::wake_first() noexcept {

@@ -1,0 +1,2 @@
+// aio built without C++20.
+#include "aio.h"
