@@ -9,6 +9,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "async/errors.h"
+
 namespace aio {
 
 SocketAddress::SocketAddress() noexcept : length_(0) {
@@ -47,7 +49,7 @@ SocketAddress SocketAddress::parse(std::string_view host, std::uint16_t port) {
         char* end = nullptr;
         unsigned long number = std::strtoul(scope.c_str(), &end, 10);
         if (scope.empty() || *end != '\0') {
-          throw std::invalid_argument("SocketAddress: unknown IPv6 scope '" + scope + "' in '" + text + "'");
+          throw ValueError("SocketAddress: unknown IPv6 scope '" + scope + "' in '" + text + "'");
         }
         index = static_cast<unsigned>(number);
       }
@@ -56,17 +58,17 @@ SocketAddress SocketAddress::parse(std::string_view host, std::uint16_t port) {
     result.length_ = sizeof(sockaddr_in6);
     return result;
   }
-  throw std::invalid_argument("SocketAddress: '" + std::string(host) +
-                              "' is not a numeric IPv4 or IPv6 address (resolve names with aio::getaddrinfo)");
+  throw ValueError("SocketAddress: '" + std::string(host) +
+                   "' is not a numeric IPv4 or IPv6 address (resolve names with aio::getaddrinfo)");
 }
 
 SocketAddress SocketAddress::unix_path(std::string_view path) {
   SocketAddress result;
   auto* address = reinterpret_cast<sockaddr_un*>(&result.storage_);
-  if (path.empty()) throw std::invalid_argument("SocketAddress: empty Unix socket path");
+  if (path.empty()) throw ValueError("SocketAddress: empty Unix socket path");
   if (path.size() >= sizeof address->sun_path) {
-    throw std::invalid_argument("SocketAddress: Unix socket path is " + std::to_string(path.size()) +
-                                " bytes, the limit is " + std::to_string(sizeof address->sun_path - 1));
+    throw ValueError("SocketAddress: Unix socket path is " + std::to_string(path.size()) +
+                     " bytes, the limit is " + std::to_string(sizeof address->sun_path - 1));
   }
   address->sun_family = AF_UNIX;
   std::memcpy(address->sun_path, path.data(), path.size());

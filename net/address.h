@@ -26,10 +26,10 @@ class SocketAddress {
   SocketAddress(const sockaddr* address, socklen_t length) noexcept;
 
   // A numeric IPv4 or IPv6 address ("10.0.0.1", "::1", "fe80::1%eth0") and a
-  // port. Throws std::invalid_argument if `host` is not a numeric address.
+  // port. Throws aio::ValueError if `host` is not a numeric address.
   static SocketAddress parse(std::string_view host, std::uint16_t port);
   // A Unix-domain address. A leading '\0' names an abstract socket (Linux).
-  // Throws std::invalid_argument if the path is empty or longer than
+  // Throws aio::ValueError if the path is empty or longer than
   // sockaddr_un allows (107 bytes).
   static SocketAddress unix_path(std::string_view path);
 

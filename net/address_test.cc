@@ -24,11 +24,11 @@ TEST(SocketAddress, ParsesNumericAddresses) {
 }
 
 TEST(SocketAddress, RejectsNamesAndBadPaths) {
-  EXPECT_THROW(SocketAddress::parse("localhost", 80), std::invalid_argument);
-  EXPECT_THROW(SocketAddress::parse("1.2.3", 80), std::invalid_argument);
-  EXPECT_THROW(SocketAddress::parse("fe80::1%nosuchinterface", 80), std::invalid_argument);
-  EXPECT_THROW(SocketAddress::unix_path(""), std::invalid_argument);
-  EXPECT_THROW(SocketAddress::unix_path(std::string(200, 'x')), std::invalid_argument);
+  EXPECT_THROW(SocketAddress::parse("localhost", 80), aio::ValueError);
+  EXPECT_THROW(SocketAddress::parse("1.2.3", 80), aio::ValueError);
+  EXPECT_THROW(SocketAddress::parse("fe80::1%nosuchinterface", 80), aio::ValueError);
+  EXPECT_THROW(SocketAddress::unix_path(""), aio::ValueError);
+  EXPECT_THROW(SocketAddress::unix_path(std::string(200, 'x')), aio::ValueError);
 }
 
 TEST(SocketAddress, UnixPaths) {

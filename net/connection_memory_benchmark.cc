@@ -11,12 +11,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "aio.h"
@@ -83,7 +85,9 @@ aio::Coro<void> measure(std::string mode, int count) {
   const std::size_t resident_before = resident_bytes();
   int ready[2];
   int hold[2];
-  if (::pipe(ready) != 0 || ::pipe(hold) != 0) throw std::runtime_error("pipe failed");
+  if (::pipe(ready) != 0 || ::pipe(hold) != 0) {
+    throw std::system_error(errno, std::system_category(), "connection_memory_benchmark: pipe() for the client process");
+  }
   pid_t child = ::fork();
   if (child == 0) {
     ::close(ready[0]);

@@ -54,7 +54,7 @@
 // Errors. OS failures are std::system_error carrying the errno, with the call
 // and the address in the message ("error while attempting to bind on address
 // 127.0.0.1:53: Address already in use"). Names that do not resolve throw
-// aio::ResolveError (net/dns.h). Invalid arguments throw std::invalid_argument
+// aio::ResolveError (net/dns.h). Invalid arguments throw aio::ValueError
 // (asyncio's ValueError). Nothing here is thread-safe.
 #ifndef AIO_NET_DATAGRAM_H_
 #define AIO_NET_DATAGRAM_H_
@@ -149,12 +149,12 @@ class DatagramTransport {
   // get_write_buffer_size). OS errors go to protocol->error_received(), not to
   // the caller. After close() or abort() the datagram is dropped (a warning is
   // printed once after 5 such sends, as asyncio's).
-  // Throws std::invalid_argument if the endpoint has no remote_addr.
+  // Throws aio::ValueError if the endpoint has no remote_addr.
   virtual void sendto(std::string_view data) = 0;
   // Same, to `address`. On an endpoint with a remote_addr, `address` must equal
-  // it (get_extra_info("peername")), else std::invalid_argument is thrown
+  // it (get_extra_info("peername")), else aio::ValueError is thrown
   // (asyncio's "Invalid address: must be None or ..."). Throws
-  // std::invalid_argument for an empty address.
+  // aio::ValueError for an empty address.
   virtual void sendto(std::string_view data, const SocketAddress& address) = 0;
 
   // True once close() or abort() was called or a fatal error happened.
@@ -172,17 +172,19 @@ class DatagramTransport {
   // any other name.
   virtual std::any get_extra_info(std::string_view name) const = 0;
   // Replaces the protocol; the new one gets the callbacks from now on
-  // (connection_made is not called on it). Throws std::invalid_argument for null.
+  // (connection_made is not called on it). Throws aio::ValueError for null.
   virtual void set_protocol(std::shared_ptr<DatagramProtocol> protocol) = 0;
   virtual std::shared_ptr<DatagramProtocol> get_protocol() const = 0;
 
   // Bytes queued and not yet handed to the kernel, counting 8 bytes per
   // datagram for its header as asyncio does (so that empty datagrams count).
   virtual std::size_t get_write_buffer_size() const = 0;
-  // pause_writing() once the queue grows above `high`, resume_writing() once it
-  // drains to `low`. Defaults: 64 KiB and 16 KiB (asyncio's). With only `high`
-  // given, low = high / 4; with only `low`, high = 4 * low. Throws
-  // std::invalid_argument if low > high.
+  // pause_writing() once the queue grows above `high` (called from inside the
+  // sendto() that crossed it), resume_writing() once it drains to `low`.
+  // Defaults: 64 KiB and 16 KiB (asyncio's). With only `high` given,
+  // low = high / 4; with only `low`, high = 4 * low. Throws
+  // aio::ValueError if low > high. (The rule of every aio transport:
+  // net/internal/transport_core.h.)
   virtual void set_write_buffer_limits(std::optional<std::size_t> high = std::nullopt,
                                        std::optional<std::size_t> low = std::nullopt) = 0;
   // (low, high).
@@ -205,7 +207,7 @@ using DatagramProtocolFactory = std::function<std::shared_ptr<DatagramProtocol>(
 // connects it to remote_addr, and attaches a protocol made by `factory`
 // (called once the socket is ready). When several families are possible, each
 // is tried in turn and the first error is thrown if all fail.
-// Throws std::invalid_argument for a null factory, a null protocol, neither
+// Throws aio::ValueError for a null factory, a null protocol, neither
 // address with family AF_UNSPEC, or addresses with no family in common;
 // aio::ResolveError when a name does not resolve; std::system_error for OS
 // failures (EADDRINUSE from bind, ...), naming the call and the address.
@@ -249,7 +251,7 @@ class DatagramSocketState;
 // call and suspends the task only when the kernel says EAGAIN, waiting for
 // readiness on the loop; a task receiving and another sending on the same
 // socket at the same time is fine, two tasks receiving (or two sending) at the
-// same time is not (std::runtime_error, as asyncio's streams).
+// same time is not (aio::RuntimeError, as asyncio's streams).
 //
 // Cancelling a task blocked in recvfrom()/recv()/sendto()/send() ends the wait
 // with CancelledError and leaves the socket usable: nothing was received or
@@ -275,7 +277,7 @@ class DatagramSocket {
   // a free port, see local_address()). Throws as create_datagram_endpoint.
   static Coro<DatagramSocket> bind(std::string host, std::uint16_t port, DatagramSocketOptions options = {});
   // A socket connected to host:port (bound to a free local port): send() and
-  // recv() then talk to that peer only. Throws std::invalid_argument for an
+  // recv() then talk to that peer only. Throws aio::ValueError for an
   // empty host, and as create_datagram_endpoint.
   static Coro<DatagramSocket> connect(std::string host, std::uint16_t port, DatagramSocketOptions options = {});
   // The general form: bind to options.local_addr and/or connect to
@@ -286,18 +288,18 @@ class DatagramSocket {
   // truncated silently: the kernel discards it, and recvfrom throws
   // std::system_error(EMSGSIZE) naming its real size and sender; the socket stays
   // usable. The default size fits any UDP datagram, so it never throws that for
-  // UDP. Throws std::invalid_argument if max_size is 0, std::system_error for OS
+  // UDP. Throws aio::ValueError if max_size is 0, std::system_error for OS
   // errors (ECONNREFUSED on a connected socket after an ICMP "port
-  // unreachable"; EBADF if the socket is or gets closed), std::runtime_error if
+  // unreachable"; EBADF if the socket is or gets closed), aio::RuntimeError if
   // another task is already receiving on this socket.
   Coro<Datagram> recvfrom(std::size_t max_size = kMaxUdpDatagramSize);
   // recvfrom() without the sender's address: for connected sockets.
   Coro<std::string> recv(std::size_t max_size = kMaxUdpDatagramSize);
   // Sends `data` as one datagram to `address`. `data` must stay valid until the
-  // call finishes (it is not copied). Throws std::invalid_argument for an empty
+  // call finishes (it is not copied). Throws aio::ValueError for an empty
   // address, std::system_error for OS errors (EMSGSIZE for a datagram too
   // large, EAFNOSUPPORT for an address of the other family, ...),
-  // std::runtime_error if another task is already sending on this socket.
+  // aio::RuntimeError if another task is already sending on this socket.
   Coro<void> sendto(std::string_view data, SocketAddress address);
   // Sends one datagram to the connected peer (EDESTADDRREQ if not connected).
   Coro<void> send(std::string_view data);

@@ -333,7 +333,7 @@ AIO_TEST(DatagramEndpoint, SendtoChecksTheAddressOfAConnectedEndpoint) {
   std::string message;
   try {
     client.transport->sendto("x", elsewhere);
-  } catch (const std::invalid_argument& error) {
+  } catch (const aio::ValueError& error) {
     message = error.what();
   }
   EXPECT_NE(message.find("must be absent or " + server_address.to_string()), std::string::npos) << message;
@@ -343,8 +343,8 @@ AIO_TEST(DatagramEndpoint, SendtoChecksTheAddressOfAConnectedEndpoint) {
   EXPECT_EQ(server.protocol->datagrams[0].data, "to the remote address");
 
   // An unconnected endpoint needs an address.
-  EXPECT_THROW(server.transport->sendto("x"), std::invalid_argument);
-  EXPECT_THROW(server.transport->sendto("x", SocketAddress()), std::invalid_argument);
+  EXPECT_THROW(server.transport->sendto("x"), aio::ValueError);
+  EXPECT_THROW(server.transport->sendto("x", SocketAddress()), aio::ValueError);
 
   client.transport->close();
   server.transport->close();
@@ -425,7 +425,7 @@ AIO_TEST(DatagramEndpoint, PausesWritingAboveTheHighMarkAndResumesAtTheLowMark) 
 AIO_TEST(DatagramEndpoint, SetWriteBufferLimitsRejectsLowAboveHigh) {
   auto endpoint = co_await create_datagram_endpoint(make_recorder, local_options("127.0.0.1", 0));
   EXPECT_EQ(endpoint.transport->get_write_buffer_limits(), (std::pair<std::size_t, std::size_t>(16384, 65536)));
-  EXPECT_THROW(endpoint.transport->set_write_buffer_limits(100, 200), std::invalid_argument);
+  EXPECT_THROW(endpoint.transport->set_write_buffer_limits(100, 200), aio::ValueError);
   endpoint.transport->set_write_buffer_limits(std::nullopt, 1000);
   EXPECT_EQ(endpoint.transport->get_write_buffer_limits(), (std::pair<std::size_t, std::size_t>(1000, 4000)));
   endpoint.transport->close();
@@ -684,29 +684,29 @@ AIO_TEST(DatagramSocket, ADatagramLongerThanMaxSizeThrowsAndIsDiscarded) {
 
 AIO_TEST(DatagramEndpoint, BadArgumentsThrowClearErrors) {
   DatagramProtocolFactory no_factory;
-  EXPECT_THROW(co_await create_datagram_endpoint(no_factory, local_options("127.0.0.1", 0)), std::invalid_argument);
+  EXPECT_THROW(co_await create_datagram_endpoint(no_factory, local_options("127.0.0.1", 0)), aio::ValueError);
   DatagramProtocolFactory null_protocol = [] { return std::shared_ptr<DatagramProtocol>(); };
-  EXPECT_THROW(co_await create_datagram_endpoint(null_protocol, local_options("127.0.0.1", 0)), std::invalid_argument);
+  EXPECT_THROW(co_await create_datagram_endpoint(null_protocol, local_options("127.0.0.1", 0)), aio::ValueError);
   // Neither address nor family: asyncio's ValueError('unexpected address family').
   DatagramOptions nothing;
-  EXPECT_THROW(co_await create_datagram_endpoint(make_recorder, nothing), std::invalid_argument);
+  EXPECT_THROW(co_await create_datagram_endpoint(make_recorder, nothing), aio::ValueError);
   // Families that do not match.
   DatagramOptions mixed = local_options("127.0.0.1", 0);
   mixed.remote_addr = HostAndPort{"::1", 9};
   std::string message;
   try {
     co_await create_datagram_endpoint(make_recorder, mixed);
-  } catch (const std::invalid_argument& error) {
+  } catch (const aio::ValueError& error) {
     message = error.what();
   }
   EXPECT_NE(message.find("can not get address information"), std::string::npos) << message;
   // A Unix path has no port.
   DatagramOptions unix_with_port = local_options(abstract_name("port"), 80);
   unix_with_port.family = AF_UNIX;
-  EXPECT_THROW(co_await create_datagram_endpoint(make_recorder, unix_with_port), std::invalid_argument);
+  EXPECT_THROW(co_await create_datagram_endpoint(make_recorder, unix_with_port), aio::ValueError);
   DatagramOptions odd_family = local_options("127.0.0.1", 0);
   odd_family.family = AF_PACKET;
-  EXPECT_THROW(co_await create_datagram_endpoint(make_recorder, odd_family), std::invalid_argument);
+  EXPECT_THROW(co_await create_datagram_endpoint(make_recorder, odd_family), aio::ValueError);
   // An address of the other family than asked: the resolver says so.
   DatagramOptions wrong_family = remote_options("127.0.0.1", 9);
   wrong_family.family = AF_INET6;
@@ -729,10 +729,10 @@ AIO_TEST(DatagramEndpoint, BindingABusyPortNamesTheAddress) {
 }
 
 AIO_TEST(DatagramSocket, BadArgumentsThrowClearErrors) {
-  EXPECT_THROW(co_await DatagramSocket::connect("", 9), std::invalid_argument);
+  EXPECT_THROW(co_await DatagramSocket::connect("", 9), aio::ValueError);
   DatagramSocket socket = co_await DatagramSocket::bind("127.0.0.1", 0);
-  EXPECT_THROW(co_await socket.recvfrom(0), std::invalid_argument);
-  EXPECT_THROW(co_await socket.sendto("x", SocketAddress()), std::invalid_argument);
+  EXPECT_THROW(co_await socket.recvfrom(0), aio::ValueError);
+  EXPECT_THROW(co_await socket.sendto("x", SocketAddress()), aio::ValueError);
   // An IPv6 destination for an IPv4 socket: the errno, with the call and address.
   int code = 0;
   std::string message;

@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "async/errors.h"
 #include "async/executor.h"
 
 namespace aio {
@@ -15,7 +16,7 @@ std::optional<std::vector<AddressInfo>> numeric_answer(const std::string& host, 
   SocketAddress address;
   try {
     address = SocketAddress::parse(host, port);
-  } catch (const std::invalid_argument&) {
+  } catch (const ValueError&) {
     return std::nullopt;
   }
   if (hints.family != AF_UNSPEC && hints.family != address.family()) return std::nullopt;

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "async/errors.h"
+#include "async/errors.h"
 #include "async/future.h"
 #include "async/internal/loop_access.h"
 #include "net/internal/server_state.h"
@@ -85,7 +86,7 @@ std::vector<SocketAddress> ServerState::addresses() const {
 }
 
 void ServerState::start_serving() {
-  if (closed_) throw std::runtime_error("Server is closed");
+  if (closed_) throw RuntimeError("Server.start_serving: the server is closed");
   if (serving_) return;
   serving_ = true;
   for (auto& listener : listeners_) {
@@ -218,8 +219,8 @@ Coro<void> Server::start_serving() {
 
 Coro<void> Server::serve_forever() {
   std::shared_ptr<internal::ServerState> state = state_;
-  if (state->serving_forever) throw std::runtime_error("server is already being awaited on serve_forever()");
-  if (state->closed()) throw std::runtime_error("Server is closed");
+  if (state->serving_forever) throw RuntimeError("Server.serve_forever: the server is already being awaited on serve_forever()");
+  if (state->closed()) throw RuntimeError("Server.serve_forever: the server is closed");
   state->start_serving();
   state->serving_forever = true;
   bool cancelled = false;

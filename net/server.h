@@ -30,11 +30,11 @@ namespace aio {
 
 namespace internal {
 class ServerState;
+class ServerAccess;  // net/internal/server_state.h: makes the Server of a ServerState
 }  // namespace internal
 
 class Server {
  public:
-  explicit Server(std::shared_ptr<internal::ServerState> state);
   Server(Server&&) noexcept = default;
   Server& operator=(Server&&) noexcept;
   ~Server();
@@ -44,12 +44,12 @@ class Server {
   std::vector<SocketAddress> sockets() const;
   bool is_serving() const;
   // Starts accepting (for servers made with start_serving = false). Idempotent.
-  // Throws std::runtime_error if the server is closed.
+  // Throws aio::RuntimeError if the server is closed.
   Coro<void> start_serving();
   // Accepts connections until the awaiting task is cancelled or close() is
   // called, then closes the server, waits for wait_closed(), and throws
   // CancelledError (as asyncio's serve_forever, in both cases). Throws
-  // std::runtime_error if the server is closed or already being served forever.
+  // aio::RuntimeError if the server is closed or already being served forever.
   Coro<void> serve_forever();
   // Stops listening and closes the listening sockets; accepted connections stay
   // open. Idempotent.
@@ -62,6 +62,9 @@ class Server {
   Coro<void> wait_closed();
 
  private:
+  friend class internal::ServerAccess;
+  explicit Server(std::shared_ptr<internal::ServerState> state);
+
   std::shared_ptr<internal::ServerState> state_;
 };
 

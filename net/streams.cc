@@ -16,6 +16,7 @@
 #include <system_error>
 #include <utility>
 
+#include "async/errors.h"
 #include "async/future.h"
 #include "async/sleep.h"
 #include "async/task.h"
@@ -39,7 +40,7 @@ namespace internal {
 class StreamState {
  public:
   explicit StreamState(std::size_t limit) : limit_(limit) {
-    if (limit == 0) throw std::invalid_argument("StreamReader: limit cannot be 0");
+    if (limit == 0) throw ValueError("StreamReader: limit cannot be 0");
   }
 
   // --- the buffer --------------------------------------------------------------
@@ -75,7 +76,7 @@ class StreamState {
 
   // --- feeding (asyncio StreamReader.feed_*) -----------------------------------
   void feed_data(std::string_view data) {
-    if (eof_) throw std::logic_error("feed_data after feed_eof");
+    if (eof_) throw InvalidStateError("StreamReader.feed_data: called after feed_eof()");
     if (data.empty()) return;
     if (start_ > 0) {
       buffer_.erase(0, start_);
@@ -113,10 +114,10 @@ class StreamState {
   // (no coroutine frame per wait).
   Parking wait_for_data(const char* function) {
     if (!data_waiters_.empty()) {
-      throw std::runtime_error(std::string(function) +
-                               "() called while another coroutine is already waiting for incoming data");
+      throw RuntimeError(std::string(function) +
+                         "() called while another coroutine is already waiting for incoming data");
     }
-    if (eof_) throw std::logic_error("wait_for_data after EOF");
+    if (eof_) throw InvalidStateError("StreamReader: waiting for data after EOF");
     if (paused_) {
       paused_ = false;
       if (transport_) transport_->resume_reading();
@@ -205,6 +206,14 @@ class StreamState {
   std::function<void()> on_closed_;
 };
 
+// Readers and writers over a connection's state: their constructors from it
+// are private (users make streams with open_connection / start_server).
+class StreamAccess {
+ public:
+  static StreamReader reader(std::shared_ptr<StreamState> state) { return StreamReader(std::move(state)); }
+  static StreamWriter writer(std::shared_ptr<StreamState> state) { return StreamWriter(std::move(state)); }
+};
+
 namespace {
 
 // Runs one connection's handler. The handler object (often a lambda with
@@ -231,8 +240,8 @@ class StreamProtocol final : public BufferedProtocol {
     state_->connection_made(transport);
     if (!handler_) return;
     state_->server_side = true;
-    StreamWriter writer(state_);
-    StreamReader reader(state_);
+    StreamWriter writer = StreamAccess::writer(state_);
+    StreamReader reader = StreamAccess::reader(state_);
     Task<void> task = create_task(run_handler(std::move(handler_), std::move(reader), std::move(writer)));
     // An error escaping the handler is reported and ends the connection (asyncio 3.12).
     std::weak_ptr<Transport> weak_transport = transport;
@@ -273,8 +282,8 @@ class StreamProtocol final : public BufferedProtocol {
 };
 
 Streams make_streams(std::shared_ptr<StreamState> state) {
-  StreamReader reader(state);
-  StreamWriter writer(std::move(state));
+  StreamReader reader = internal::StreamAccess::reader(state);
+  StreamWriter writer = internal::StreamAccess::writer(std::move(state));
   return Streams{std::move(reader), std::move(writer)};
 }
 
@@ -320,7 +329,7 @@ Coro<std::string> StreamReader::readexactly(std::size_t n) {
 }
 
 Coro<std::string> StreamReader::readuntil(std::string_view separator) {
-  if (separator.empty()) throw std::invalid_argument("Separator should be at least one-byte string");
+  if (separator.empty()) throw ValueError("readuntil: the separator should be at least one byte long");
   std::vector<std::string> separators;
   separators.emplace_back(separator);
   co_return co_await readuntil(std::move(separators));
@@ -328,12 +337,12 @@ Coro<std::string> StreamReader::readuntil(std::string_view separator) {
 
 Coro<std::string> StreamReader::readuntil(std::vector<std::string> separators) {
   std::shared_ptr<internal::StreamState> state = state_;
-  if (separators.empty()) throw std::invalid_argument("Separator should contain at least one element");
+  if (separators.empty()) throw ValueError("readuntil: the list of separators should contain at least one element");
   std::sort(separators.begin(), separators.end(),
             [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
   const std::size_t shortest = separators.front().size();
   const std::size_t longest = separators.back().size();
-  if (shortest == 0) throw std::invalid_argument("Separator should be at least one-byte string");
+  if (shortest == 0) throw ValueError("readuntil: the separator should be at least one byte long");
   state->throw_if_failed();
   // asyncio's readuntil: search from `offset` (what was already searched, less
   // a separator's length) each time more data arrives.
@@ -433,7 +442,7 @@ StreamWriter::StreamWriter(std::shared_ptr<internal::StreamState> state)
 
 namespace {
 Transport& require_transport(const std::shared_ptr<internal::StreamState>& state) {
-  if (!state->transport()) throw std::runtime_error("StreamWriter: the stream has no transport");
+  if (!state->transport()) throw RuntimeError("StreamWriter: the stream has no transport");
   return *state->transport();
 }
 }  // namespace
@@ -464,13 +473,13 @@ std::any StreamWriter::get_extra_info(std::string_view name) const {
 }
 const std::shared_ptr<Transport>& StreamWriter::transport() const { return owner_->state->transport(); }
 
-Coro<void> StreamWriter::start_tls(std::shared_ptr<internal::TlsLayer> ssl, std::string server_hostname,
+Coro<void> StreamWriter::start_tls(std::shared_ptr<TlsLayer> ssl, std::string server_hostname,
                                    std::optional<Duration> ssl_handshake_timeout,
                                    std::optional<Duration> ssl_shutdown_timeout) {
   std::shared_ptr<internal::StreamState> state = owner_->state;
   co_await state->drain();
   std::shared_ptr<Transport> transport = state->transport();
-  if (!transport) throw std::runtime_error("StreamWriter.start_tls: the stream has no transport");
+  if (!transport) throw RuntimeError("StreamWriter.start_tls: the stream has no transport");
   std::shared_ptr<BaseProtocol> protocol = transport->get_protocol();
   std::shared_ptr<Transport> upgraded =
       co_await aio::start_tls(transport, protocol, std::move(ssl), state->server_side, std::move(server_hostname),
@@ -497,9 +506,9 @@ Coro<Streams> open_unix_connection(std::string path, ConnectOptions options, Str
 
 namespace {
 ProtocolFactory stream_server_factory(ClientConnected handler, StreamOptions stream_options) {
-  if (!handler) throw std::invalid_argument("start_server: empty client_connected handler");
+  if (!handler) throw ValueError("start_server: empty client_connected handler");
   const std::size_t limit = stream_options.limit;
-  if (limit == 0) throw std::invalid_argument("start_server: limit cannot be 0");
+  if (limit == 0) throw ValueError("start_server: limit cannot be 0");
   auto shared_handler = std::make_shared<const ClientConnected>(std::move(handler));
   return [shared_handler, limit] {
     return std::make_shared<internal::StreamProtocol>(std::make_shared<internal::StreamState>(limit),
@@ -528,7 +537,7 @@ StreamReader open_read_pipe(int fd, std::size_t limit, std::function<void()> on_
   StreamTransportOptions options;
   options.socket = false;
   make_stream_transport(get_running_loop(), fd, std::make_shared<StreamProtocol>(state, nullptr), options);
-  return StreamReader(std::move(state));
+  return StreamAccess::reader(std::move(state));
 }
 
 StreamWriter open_write_pipe(int fd, std::function<void()> on_closed) {
@@ -538,7 +547,7 @@ StreamWriter open_write_pipe(int fd, std::function<void()> on_closed) {
   options.socket = false;
   options.start_reading = false;
   make_stream_transport(get_running_loop(), fd, std::make_shared<StreamProtocol>(state, nullptr), options);
-  return StreamWriter(std::move(state));
+  return StreamAccess::writer(std::move(state));
 }
 
 }  // namespace internal

@@ -68,6 +68,7 @@ class LimitOverrunError : public Error {
 
 namespace internal {
 class StreamState;
+class StreamAccess;  // net/streams.cc: readers and writers over a connection's state
 }  // namespace internal
 
 // asyncio's default stream limit: 64 KiB.
@@ -76,9 +77,8 @@ inline constexpr std::size_t kDefaultStreamLimit = 64 * 1024;
 class StreamReader {
  public:
   // A reader not attached to a connection (fed with feed_data/feed_eof), as
-  // asyncio.StreamReader(). Throws std::invalid_argument if limit is 0.
+  // asyncio.StreamReader(). Throws aio::ValueError if limit is 0.
   explicit StreamReader(std::size_t limit = kDefaultStreamLimit);
-  explicit StreamReader(std::shared_ptr<internal::StreamState> state) : state_(std::move(state)) {}
 
   // Up to `n` bytes; with n < 0, everything until EOF (asyncio's read(-1)).
   // Returns what is buffered at once if anything is, otherwise waits for data.
@@ -89,12 +89,12 @@ class StreamReader {
   // exceed the limit") after dropping it (asyncio raises ValueError and drops
   // the buffered data up to the separator or all of it).
   Coro<std::string> readline();
-  // Exactly `n` bytes; throws IncompleteReadError at EOF, std::invalid_argument
+  // Exactly `n` bytes; throws IncompleteReadError at EOF, aio::ValueError
   // for n < 0.
   Coro<std::string> readexactly(std::size_t n);
   // Data up to and including `separator`. Throws IncompleteReadError at EOF
   // (with what was buffered), LimitOverrunError past the limit,
-  // std::invalid_argument for an empty separator.
+  // aio::ValueError for an empty separator.
   Coro<std::string> readuntil(std::string_view separator = "\n");
   // The same with several separators: stops at the first match, preferring the
   // shortest among matches at the same end (asyncio 3.13).
@@ -115,15 +115,17 @@ class StreamReader {
   // Bytes buffered and not read yet.
   std::size_t buffered() const;
 
-  const std::shared_ptr<internal::StreamState>& state() const { return state_; }
 
  private:
+  friend class internal::StreamAccess;
+  explicit StreamReader(std::shared_ptr<internal::StreamState> state) : state_(std::move(state)) {}
+
   std::shared_ptr<internal::StreamState> state_;
 };
 
+// Made by open_connection / start_server (and copied: copies share the stream).
 class StreamWriter {
  public:
-  explicit StreamWriter(std::shared_ptr<internal::StreamState> state);
 
   // Queues `data` on the transport (it is sent at once when the socket takes
   // it). Writing to a closed stream is silently dropped, as in asyncio; drain()
@@ -152,11 +154,14 @@ class StreamWriter {
   const std::shared_ptr<Transport>& transport() const;
   // Upgrades the connection to TLS (asyncio StreamWriter.start_tls): the reader
   // and writer continue on the encrypted connection.
-  Coro<void> start_tls(std::shared_ptr<internal::TlsLayer> ssl, std::string server_hostname = {},
+  Coro<void> start_tls(std::shared_ptr<TlsLayer> ssl, std::string server_hostname = {},
                        std::optional<Duration> ssl_handshake_timeout = std::nullopt,
                        std::optional<Duration> ssl_shutdown_timeout = std::nullopt);
 
  private:
+  friend class internal::StreamAccess;
+  explicit StreamWriter(std::shared_ptr<internal::StreamState> state);
+
   // A handle that closes the transport when the last writer goes away.
   struct Owner;
   std::shared_ptr<Owner> owner_;
@@ -166,7 +171,6 @@ class StreamWriter {
 // create_task, wait_for, ...) at once: it refers to the writer's stream.
 class StreamWriter::Drain {
  public:
-  explicit Drain(std::shared_ptr<internal::StreamState> state) : state_(std::move(state)) {}
   bool await_ready();
   bool await_suspend(std::coroutine_handle<> caller) { return slow_->await_suspend(caller); }
   void await_resume() {
@@ -174,6 +178,8 @@ class StreamWriter::Drain {
   }
 
  private:
+  friend class StreamWriter;
+  explicit Drain(std::shared_ptr<internal::StreamState> state) : state_(std::move(state)) {}
   static Coro<void> slow_path(std::shared_ptr<internal::StreamState> state);
   std::shared_ptr<internal::StreamState> state_;
   std::optional<Coro<void>::Awaiter> slow_;

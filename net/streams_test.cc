@@ -57,7 +57,7 @@ AIO_TEST(StreamReader, ReadAllUntilEof) {
   reader.feed_data("chunk2");
   reader.feed_eof();
   EXPECT_EQ(co_await all, "chunk1\nchunk2");
-  EXPECT_THROW(StreamReader(0), std::invalid_argument);
+  EXPECT_THROW(StreamReader(0), aio::ValueError);
 }
 
 AIO_TEST(StreamReader, ReadlineAndLimits) {
@@ -126,14 +126,14 @@ AIO_TEST(StreamReader, ReaduntilWithOneOrSeveralSeparators) {
   bool bad = false;
   try {
     co_await reader.readuntil("");
-  } catch (const std::invalid_argument&) {
+  } catch (const aio::ValueError&) {
     bad = true;
   }
   EXPECT_TRUE(bad);
   bad = false;
   try {
     co_await reader.readuntil(std::vector<std::string>{});
-  } catch (const std::invalid_argument&) {
+  } catch (const aio::ValueError&) {
     bad = true;
   }
   EXPECT_TRUE(bad);
@@ -551,6 +551,27 @@ AIO_TEST(Streams, TenThousandConcurrentConnections) {
     co_await server.wait_closed();
   }
   EXPECT_EQ(testing::open_descriptor_count(), descriptors);
+}
+
+// aio's errors: feeding a reader after its EOF is an aio::InvalidStateError,
+// an empty separator an aio::ValueError, each naming the call.
+AIO_TEST(StreamReaderErrors, TheyAreAioErrorsNamingTheCall) {
+  StreamReader reader;
+  reader.feed_eof();
+  std::string feed_message;
+  try {
+    reader.feed_data("late");
+  } catch (const InvalidStateError& error) {
+    feed_message = error.what();
+  }
+  EXPECT_EQ(feed_message, "StreamReader.feed_data: called after feed_eof()");
+  std::string separator_message;
+  try {
+    co_await reader.readuntil("");
+  } catch (const ValueError& error) {
+    separator_message = error.what();
+  }
+  EXPECT_EQ(separator_message, "readuntil: the separator should be at least one byte long");
 }
 
 }  // namespace

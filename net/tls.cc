@@ -20,6 +20,7 @@
 #include <system_error>
 #include <utility>
 
+#include "async/errors.h"
 #include "async/future.h"
 #include "async/loop.h"
 #include "net/internal/tls_transport.h"
@@ -54,7 +55,7 @@ int openssl_version(TlsVersion version, bool for_minimum) {
     case TlsVersion::MAXIMUM_SUPPORTED:
       return for_minimum ? TLS1_3_VERSION : 0;  // 0: no upper bound
   }
-  throw std::invalid_argument("unknown TlsVersion");
+  throw ValueError("SslContext: unknown TlsVersion " + std::to_string(static_cast<int>(version)));
 }
 
 bool is_ip_address(const std::string& host) {
@@ -67,7 +68,7 @@ bool is_ip_address(const std::string& host) {
 void check_readable(const std::string& what, const std::string& path) {
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (file == nullptr) {
-    throw std::system_error(errno, std::generic_category(), what + ": cannot open '" + path + "'");
+    throw std::system_error(errno, std::system_category(), what + ": cannot open '" + path + "'");
   }
   std::fclose(file);
 }
@@ -75,10 +76,10 @@ void check_readable(const std::string& what, const std::string& path) {
 void check_directory(const std::string& what, const std::string& path) {
   struct stat status {};
   if (::stat(path.c_str(), &status) != 0) {
-    throw std::system_error(errno, std::generic_category(), what + ": cannot open '" + path + "'");
+    throw std::system_error(errno, std::system_category(), what + ": cannot open '" + path + "'");
   }
   if (!S_ISDIR(status.st_mode)) {
-    throw std::system_error(ENOTDIR, std::generic_category(), what + ": '" + path + "' is not a directory");
+    throw std::system_error(ENOTDIR, std::system_category(), what + ": '" + path + "' is not a directory");
   }
 }
 
@@ -177,7 +178,7 @@ void SslContext::load_cert_chain(const std::string& certfile, const std::string&
 
 void SslContext::load_verify_locations(const VerifyLocations& locations) {
   if (locations.cafile.empty() && locations.capath.empty() && locations.cadata.empty()) {
-    throw std::invalid_argument("load_verify_locations: cafile, capath and cadata cannot be all omitted");
+    throw ValueError("load_verify_locations: cafile, capath and cadata cannot be all omitted");
   }
   if (!locations.cafile.empty()) check_readable("load_verify_locations", locations.cafile);
   if (!locations.capath.empty()) check_directory("load_verify_locations", locations.capath);
@@ -233,7 +234,7 @@ void SslContext::set_default_verify_paths() {
 
 void SslContext::set_verify_mode(VerifyMode mode) {
   if (mode == VerifyMode::CERT_NONE && check_hostname_) {
-    throw std::invalid_argument("Cannot set verify_mode to CERT_NONE when check_hostname is enabled.");
+    throw ValueError("set_verify_mode: cannot set verify_mode to CERT_NONE when check_hostname is enabled");
   }
   verify_mode_ = mode;
   apply_verify_mode();
@@ -251,8 +252,8 @@ void SslContext::set_alpn_protocols(const std::vector<std::string>& protocols) {
   std::string wire;
   for (const std::string& protocol : protocols) {
     if (protocol.empty() || protocol.size() > 255) {
-      throw std::invalid_argument("set_alpn_protocols: a protocol name must be 1 to 255 bytes long, not '" + protocol +
-                                  "'");
+      throw ValueError("set_alpn_protocols: a protocol name must be 1 to 255 bytes long, not '" + protocol +
+                       "'");
     }
     wire += static_cast<char>(protocol.size());
     wire += protocol;
@@ -308,7 +309,7 @@ SSL* SslContext::new_connection(const internal::TlsSettings& settings) const {
     throw ssl_error_from_queue("server_hostname '" + host + "' cannot be sent as the server name (SNI)");
   }
   if (check_hostname_) {
-    if (host.empty()) throw std::invalid_argument("check_hostname requires server_hostname");
+    if (host.empty()) throw ValueError("start_tls: check_hostname requires server_hostname");
     if (is_ip) {
       if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl.get()), host.c_str()) != 1) {
         throw ssl_error_from_queue("cannot check the server's certificate for " + host);
@@ -326,13 +327,13 @@ SSL* SslContext::new_connection(const internal::TlsSettings& settings) const {
 Coro<std::shared_ptr<Transport>> SslContext::start_tls(std::shared_ptr<Transport> raw,
                                                        std::shared_ptr<BaseProtocol> protocol,
                                                        internal::TlsSettings settings) {
-  if (!raw || !protocol) throw std::invalid_argument("start_tls: the transport and the protocol are required");
+  if (!raw || !protocol) throw ValueError("start_tls: the transport and the protocol are required");
   if (settings.server_side != server_side_) {
-    throw std::invalid_argument(server_side_ ? "start_tls: a server SslContext cannot make client connections"
-                                             : "start_tls: a client SslContext cannot make server connections");
+    throw ValueError(server_side_ ? "start_tls: a server SslContext cannot make client connections"
+                     : "start_tls: a client SslContext cannot make server connections");
   }
   if (settings.handshake_timeout <= Duration::zero() || settings.shutdown_timeout <= Duration::zero()) {
-    throw std::invalid_argument("start_tls: ssl timeouts must be positive");
+    throw ValueError("start_tls: ssl timeouts must be positive");
   }
   EventLoop& loop = get_running_loop();
   auto transport = std::make_shared<internal::TlsTransport>(loop, new_connection(settings), shared_from_this(), raw,

@@ -112,7 +112,7 @@ struct VerifyLocations {
 
 // asyncio's ssl.SSLContext. Made by the factories below and shared by
 // shared_ptr (the connections made with it keep it alive). Not copyable.
-class SslContext final : public internal::TlsLayer, public std::enable_shared_from_this<SslContext> {
+class SslContext final : public TlsLayer, public std::enable_shared_from_this<SslContext> {
  public:
   // ssl.create_default_context() (Purpose.SERVER_AUTH): a client context with
   // VerifyMode::CERT_REQUIRED, check_hostname on, the system's default CA
@@ -142,7 +142,7 @@ class SslContext final : public internal::TlsLayer, public std::enable_shared_fr
   // certificate ("... does not match the certificate in '...': key values
   // mismatch").
   void load_cert_chain(const std::string& certfile, const std::string& keyfile = {}, const std::string& password = {});
-  // Adds trusted CA certificates. Throws std::invalid_argument if all three
+  // Adds trusted CA certificates. Throws aio::ValueError if all three
   // fields are empty, std::system_error naming the file or directory if it
   // cannot be opened, SslError naming it and OpenSSL's reason if it cannot be
   // parsed, and SslError for cadata that is broken or holds no certificate.
@@ -153,7 +153,7 @@ class SslContext final : public internal::TlsLayer, public std::enable_shared_fr
   void set_default_verify_paths();
 
   // --- verification ----------------------------------------------------------
-  // Throws std::invalid_argument for CERT_NONE while check_hostname is on
+  // Throws aio::ValueError for CERT_NONE while check_hostname is on
   // ("Cannot set verify_mode to CERT_NONE when check_hostname is enabled.").
   void set_verify_mode(VerifyMode mode);
   VerifyMode verify_mode() const noexcept { return verify_mode_; }
@@ -166,7 +166,7 @@ class SslContext final : public internal::TlsLayer, public std::enable_shared_fr
   // --- protocol --------------------------------------------------------------
   // The application protocols to offer (client) or accept (server), most
   // preferred first, e.g. {"h2", "http/1.1"}; empty turns ALPN off. The one
-  // agreed on is get_extra_info("alpn_protocol"). Throws std::invalid_argument
+  // agreed on is get_extra_info("alpn_protocol"). Throws aio::ValueError
   // for an empty name or one longer than 255 bytes.
   void set_alpn_protocols(const std::vector<std::string>& protocols);
   // Throws SslError if OpenSSL refuses the version (e.g. below its security level).
@@ -181,24 +181,24 @@ class SslContext final : public internal::TlsLayer, public std::enable_shared_fr
   // by the SslContext.
   SSL_CTX* native_handle() const noexcept { return context_; }
 
-  // --- internal::TlsLayer ----------------------------------------------------
+ private:
+  // --- TlsLayer (called by the transports through internal::TlsLayerAccess) --
   // Runs the handshake over `raw` and returns the clear-text transport (see
   // net/transport.h). Throws SslCertVerificationError / SslError when the
   // handshake fails, aio::TimeoutError("SSL handshake is taking longer than
   // 60.0 seconds: aborting the connection") when it takes too long,
   // std::system_error(ECONNRESET) when the peer closes the connection during
-  // the handshake, std::invalid_argument when a client context that checks
+  // the handshake, aio::ValueError when a client context that checks
   // host names gets no server_hostname or when `protocol` is neither a
   // Protocol nor a BufferedProtocol. `raw` is aborted whenever it throws
   // (cancellation included).
   Coro<std::shared_ptr<Transport>> start_tls(std::shared_ptr<Transport> raw, std::shared_ptr<BaseProtocol> protocol,
                                              internal::TlsSettings settings) override;
 
- private:
   explicit SslContext(bool server_side);
   void apply_verify_mode();
   // A new connection's SSL object: accept or connect state, SNI and the host
-  // name check for clients. Throws SslError / std::invalid_argument.
+  // name check for clients. Throws SslError / aio::ValueError.
   SSL* new_connection(const internal::TlsSettings& settings) const;
 
   SSL_CTX* context_ = nullptr;

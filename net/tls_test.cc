@@ -269,11 +269,62 @@ Coro<Connection<Recorder>> connect_recorder(std::uint16_t port, std::shared_ptr<
                                        std::move(options));
 }
 
+// The set-up the tests share: a TLS server on 127.0.0.1 (an echo server, or
+// one that records its connections), the Recorder client connected to it by
+// the name "localhost" (trusting the test CA), and, with a recording server,
+// the server's side of that connection once its handshake is done. Declare
+// one, co_await serve_*() and connect(), and co_await close_server() last. It
+// stays where it is declared: the recording server's factory points into it.
+class TlsFixture {
+ public:
+  TlsFixture() = default;
+  TlsFixture(const TlsFixture&) = delete;
+  TlsFixture& operator=(const TlsFixture&) = delete;
+
+  Coro<void> serve_echo(std::shared_ptr<SslContext> context = server_context()) {
+    Coro<Server> starting = start_echo_server(std::move(context));
+    server_.emplace(co_await std::move(starting));
+  }
+  // options.ssl defaults to server_context().
+  Coro<void> serve_recording(ServeOptions options = {}) {
+    if (!options.ssl) options.ssl = server_context();
+    recording_server_ = true;
+    Coro<Server> starting = create_server(recording_.factory(), "127.0.0.1", 0, std::move(options));
+    server_.emplace(co_await std::move(starting));
+  }
+  // Connects the client; with a recording server, waits for the server's side too.
+  Coro<void> connect(std::shared_ptr<SslContext> context = client_context()) {
+    Coro<Connection<Recorder>> connecting = connect_recorder(port(), std::move(context));
+    client = co_await std::move(connecting);
+    if (!recording_server_) co_return;
+    co_await recording_.accepted;
+    server_side = recording_.connections.at(0);
+    Future<void> made = server_side->made;
+    co_await made;
+  }
+  Coro<void> close_server() {
+    server_->close();
+    co_await server_->wait_closed();
+  }
+
+  std::uint16_t port() const { return port_of(*server_); }
+
+  Connection<Recorder> client;
+  std::shared_ptr<Recorder> server_side;
+
+ private:
+  RecordingServer recording_;
+  std::optional<Server> server_;
+  bool recording_server_ = false;
+};
+
 // --- echo, callbacks, extra info -----------------------------------------------------------
 
 TLS_TEST(TlsProtocol, EchoAndExtraInfo) {
-  Server server = co_await start_echo_server(server_context());
-  Connection<Recorder> connection = co_await connect_recorder(port_of(server), client_context());
+  TlsFixture tls;
+  co_await tls.serve_echo();
+  co_await tls.connect();
+  Connection<Recorder>& connection = tls.client;
   Transport& transport = *connection.transport;
   EXPECT_EQ(connection.protocol->events, (std::vector<std::string>{"connection_made"}));
   EXPECT_EQ(connection.protocol->transport, connection.transport);
@@ -285,7 +336,7 @@ TLS_TEST(TlsProtocol, EchoAndExtraInfo) {
   EXPECT_EQ(extra<std::string>(transport, "compression"), "");
   EXPECT_EQ(extra<std::string>(transport, "alpn_protocol"), "");
   // What the socket transport knows comes through.
-  EXPECT_EQ(extra<SocketAddress>(transport, "peername").port(), port_of(server));
+  EXPECT_EQ(extra<SocketAddress>(transport, "peername").port(), tls.port());
   EXPECT_GE(extra<int>(transport, "socket"), 0);
   EXPECT_FALSE(transport.get_extra_info("no such name").has_value());
   EXPECT_STREQ(SSL_get_version(extra<SSL*>(transport, "ssl_object")), "TLSv1.3");
@@ -306,16 +357,16 @@ TLS_TEST(TlsProtocol, EchoAndExtraInfo) {
   EXPECT_EQ(connection.protocol->events,
             (std::vector<std::string>{"connection_made", "data_received", "eof_received", "connection_lost"}));
   EXPECT_EQ(connection.protocol->error, nullptr);
-  server.close();
-  co_await server.wait_closed();
+  co_await tls.close_server();
 }
 
 TLS_TEST(TlsProtocol, BufferedProtocolDecryptsIntoItsOwnBuffer) {
-  Server server = co_await start_echo_server(server_context());
+  TlsFixture tls;
+  co_await tls.serve_echo();
   ConnectOptions options;
   options.ssl = client_context();
   Connection<BufferedRecorder> connection = co_await create_connection(
-      [] { return std::make_shared<BufferedRecorder>(); }, "localhost", port_of(server), std::move(options));
+      [] { return std::make_shared<BufferedRecorder>(); }, "localhost", tls.port(), std::move(options));
   std::string payload(10000, 'x');
   for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>('a' + i % 26);
   connection.transport->write(payload);
@@ -326,21 +377,18 @@ TLS_TEST(TlsProtocol, BufferedProtocolDecryptsIntoItsOwnBuffer) {
   Future<void> lost = connection.protocol->lost;
   co_await lost;
   EXPECT_TRUE(connection.protocol->saw_eof);
-  server.close();
-  co_await server.wait_closed();
+  co_await tls.close_server();
 }
 
 // test_sslproto.py: close() sends close_notify; the peer sees it as EOF,
 // answers with its own, and both connections end cleanly.
 TLS_TEST(TlsProtocol, CloseSendsCloseNotifyWhichThePeerSeesAsEof) {
-  RecordingServer recording;
-  ServeOptions options;
-  options.ssl = server_context();
-  Server server = co_await create_server(recording.factory(), "127.0.0.1", 0, options);
-  Connection<Recorder> client = co_await connect_recorder(port_of(server), client_context());
+  TlsFixture tls;
+  co_await tls.serve_recording();
+  co_await tls.connect();
+  Connection<Recorder>& client = tls.client;
+  std::shared_ptr<Recorder> server_side = tls.server_side;
   client.transport->write("bye");
-  co_await recording.accepted;
-  std::shared_ptr<Recorder> server_side = recording.connections.at(0);
   co_await server_side->wait_for_bytes(3);
   client.transport->close();
   co_await server_side->wait_until_lost();
@@ -351,20 +399,15 @@ TLS_TEST(TlsProtocol, CloseSendsCloseNotifyWhichThePeerSeesAsEof) {
   EXPECT_EQ(client.protocol->error, nullptr);
   // Writes after close are dropped, never thrown.
   client.transport->write("dropped");
-  server.close();
-  co_await server.wait_closed();
+  co_await tls.close_server();
 }
 
 TLS_TEST(TlsProtocol, ThePeerClosingFirstIsEofThenConnectionLost) {
-  RecordingServer recording;
-  ServeOptions options;
-  options.ssl = server_context();
-  Server server = co_await create_server(recording.factory(), "127.0.0.1", 0, options);
-  Connection<Recorder> client = co_await connect_recorder(port_of(server), client_context());
-  co_await recording.accepted;
-  std::shared_ptr<Recorder> server_side = recording.connections.at(0);
-  Future<void> made = server_side->made;
-  co_await made;
+  TlsFixture tls;
+  co_await tls.serve_recording();
+  co_await tls.connect();
+  Connection<Recorder>& client = tls.client;
+  std::shared_ptr<Recorder> server_side = tls.server_side;
   server_side->transport->write("last words");
   server_side->transport->close();
   co_await client.protocol->wait_until_lost();
@@ -374,58 +417,51 @@ TLS_TEST(TlsProtocol, ThePeerClosingFirstIsEofThenConnectionLost) {
   EXPECT_EQ(client.protocol->error, nullptr);
   co_await server_side->wait_until_lost();
   EXPECT_EQ(server_side->error, nullptr);
-  server.close();
-  co_await server.wait_closed();
+  co_await tls.close_server();
 }
 
 TLS_TEST(TlsProtocol, AbortEndsBothSidesAtOnce) {
-  RecordingServer recording;
-  ServeOptions options;
-  options.ssl = server_context();
-  Server server = co_await create_server(recording.factory(), "127.0.0.1", 0, options);
-  Connection<Recorder> client = co_await connect_recorder(port_of(server), client_context());
-  co_await recording.accepted;
-  Future<void> made = recording.connections.at(0)->made;
-  co_await made;
+  TlsFixture tls;
+  co_await tls.serve_recording();
+  co_await tls.connect();
+  Connection<Recorder>& client = tls.client;
+  std::shared_ptr<Recorder> server_side = tls.server_side;
   client.transport->write("unsent?");
   client.transport->abort();
   EXPECT_TRUE(client.transport->is_closing());
   co_await client.protocol->wait_until_lost();
   EXPECT_EQ(client.protocol->events, (std::vector<std::string>{"connection_made", "connection_lost"}));
-  co_await recording.connections.at(0)->wait_until_lost();
-  server.close();
-  co_await server.wait_closed();
+  co_await server_side->wait_until_lost();
+  co_await tls.close_server();
 }
 
 // The peer closing its socket without close_notify (a "ragged" EOF) ends the
 // stream as asyncio ends it: eof_received, then connection_lost(nullptr).
 TLS_TEST(TlsProtocol, ThePeerAbortingIsARaggedEof) {
-  RecordingServer recording;
-  ServeOptions options;
-  options.ssl = server_context();
-  Server server = co_await create_server(recording.factory(), "127.0.0.1", 0, options);
-  Connection<Recorder> client = co_await connect_recorder(port_of(server), client_context());
+  TlsFixture tls;
+  co_await tls.serve_recording();
+  co_await tls.connect();
+  Connection<Recorder>& client = tls.client;
+  std::shared_ptr<Recorder> server_side = tls.server_side;
   client.transport->write("x");
-  co_await recording.accepted;
-  std::shared_ptr<Recorder> server_side = recording.connections.at(0);
   co_await server_side->wait_for_bytes(1);
   server_side->transport->abort();
   co_await client.protocol->wait_until_lost();
   EXPECT_EQ(client.protocol->events, (std::vector<std::string>{"connection_made", "eof_received", "connection_lost"}));
   EXPECT_EQ(client.protocol->error, nullptr);
   co_await server_side->wait_until_lost();
-  server.close();
-  co_await server.wait_closed();
+  co_await tls.close_server();
 }
 
 // A BufferedProtocol that pauses after its first buffer gets nothing more until
 // it resumes, although the rest of the record is already decrypted.
 TLS_TEST(TlsProtocol, PauseReadingHoldsDecryptedDataUntilResumed) {
-  Server server = co_await start_echo_server(server_context());
+  TlsFixture tls;
+  co_await tls.serve_echo();
   ConnectOptions options;
   options.ssl = client_context();
   Connection<BufferedRecorder> connection = co_await create_connection(
-      [] { return std::make_shared<BufferedRecorder>(); }, "localhost", port_of(server), std::move(options));
+      [] { return std::make_shared<BufferedRecorder>(); }, "localhost", tls.port(), std::move(options));
   BufferedRecorder& client = *connection.protocol;
   client.pause_after_first = true;
   connection.transport->write(std::string(500, 'p'));
@@ -441,23 +477,18 @@ TLS_TEST(TlsProtocol, PauseReadingHoldsDecryptedDataUntilResumed) {
   connection.transport->close();
   Future<void> lost = client.lost;
   co_await lost;
-  server.close();
-  co_await server.wait_closed();
+  co_await tls.close_server();
 }
 
 // The peer's data and its close_notify arrive together, and the app pauses
 // in data_received: the EOF, already decrypted, waits for resume_reading.
 TLS_TEST(TlsProtocol, AnEofReadWhilePausedWaitsForResume) {
-  RecordingServer recording;
-  ServeOptions serve_options;
-  serve_options.ssl = server_context();
-  Server server = co_await create_server(recording.factory(), "127.0.0.1", 0, serve_options);
-  Connection<Recorder> client = co_await connect_recorder(port_of(server), client_context());
+  TlsFixture tls;
+  co_await tls.serve_recording();
+  co_await tls.connect();
+  Connection<Recorder>& client = tls.client;
+  std::shared_ptr<Recorder> server_side = tls.server_side;
   client.protocol->pause_on_data = true;
-  co_await recording.accepted;
-  std::shared_ptr<Recorder> server_side = recording.connections.at(0);
-  Future<void> made = server_side->made;
-  co_await made;
   server_side->transport->write(std::string(300, 'e'));
   server_side->transport->close();
   co_await client.protocol->wait_for_bytes(300);
@@ -472,15 +503,16 @@ TLS_TEST(TlsProtocol, AnEofReadWhilePausedWaitsForResume) {
             (std::vector<std::string>{"connection_made", "data_received", "eof_received", "connection_lost"}));
   co_await server_side->wait_until_lost();
   EXPECT_EQ(server_side->error, nullptr);
-  server.close();
-  co_await server.wait_closed();
+  co_await tls.close_server();
 }
 
 // Several MiB each way with flow control: the client stops writing while
 // paused; the echo server stops reading while its writes are paused.
 TLS_TEST(TlsProtocol, LargeTransferWithFlowControl) {
-  Server server = co_await start_echo_server(server_context());
-  Connection<Recorder> connection = co_await connect_recorder(port_of(server), client_context());
+  TlsFixture tls;
+  co_await tls.serve_echo();
+  co_await tls.connect();
+  Connection<Recorder>& connection = tls.client;
   Recorder& client = *connection.protocol;
   std::string payload(8 * 1024 * 1024, '\0');
   std::mt19937 random(42);
@@ -502,22 +534,22 @@ TLS_TEST(TlsProtocol, LargeTransferWithFlowControl) {
   connection.transport->close();
   co_await client.wait_until_lost();
   EXPECT_EQ(client.error, nullptr);
-  server.close();
-  co_await server.wait_closed();
+  co_await tls.close_server();
 }
 
 TLS_TEST(TlsProtocol, WriteBufferLimitsAreTheSocketTransports) {
-  Server server = co_await start_echo_server(server_context());
-  Connection<Recorder> connection = co_await connect_recorder(port_of(server), client_context());
+  TlsFixture tls;
+  co_await tls.serve_echo();
+  co_await tls.connect();
+  Connection<Recorder>& connection = tls.client;
   EXPECT_EQ(connection.transport->get_write_buffer_limits(), (std::pair<std::size_t, std::size_t>(16384, 65536)));
   connection.transport->set_write_buffer_limits(4096);
   EXPECT_EQ(connection.transport->get_write_buffer_limits(), (std::pair<std::size_t, std::size_t>(1024, 4096)));
-  EXPECT_THROW(connection.transport->set_write_buffer_limits(10, 20), std::invalid_argument);
+  EXPECT_THROW(connection.transport->set_write_buffer_limits(10, 20), aio::ValueError);
   EXPECT_EQ(connection.transport->get_write_buffer_size(), 0u);
   connection.transport->close();
   co_await connection.protocol->wait_until_lost();
-  server.close();
-  co_await server.wait_closed();
+  co_await tls.close_server();
 }
 
 TLS_TEST(TlsProtocol, UnixSocketsWithServerHostname) {
@@ -532,7 +564,7 @@ TLS_TEST(TlsProtocol, UnixSocketsWithServerHostname) {
   ConnectOptions options;
   options.ssl = client_context();
   EXPECT_THROW(co_await create_unix_connection([] { return std::make_shared<Recorder>(); }, path, options),
-               std::invalid_argument);  // which name must the certificate have?
+               aio::ValueError);  // which name must the certificate have?
   options.server_hostname = "localhost";
   Connection<Recorder> connection =
       co_await create_unix_connection([] { return std::make_shared<Recorder>(); }, path, options);
@@ -559,13 +591,14 @@ TLS_TEST(TlsProtocol, AConnectionMadeThatThrowsFailsTheConnect) {
   std::vector<std::string> reports;
   get_running_loop().set_exception_handler(
       [&reports](EventLoop&, const ExceptionContext& context) { reports.push_back(context.message); });
-  Server server = co_await start_echo_server(server_context());
+  TlsFixture tls;
+  co_await tls.serve_echo();
   auto protocol = std::make_shared<ThrowsInConnectionMade>();
   ConnectOptions options;
   options.ssl = client_context();
   ProtocolFactory factory = [protocol] { return protocol; };
   std::optional<std::runtime_error> error =
-      co_await error_of<std::runtime_error>(create_connection(factory, "localhost", port_of(server), options));
+      co_await error_of<std::runtime_error>(create_connection(factory, "localhost", tls.port(), options));
   EXPECT_TRUE(error.has_value());
   if (error) {
     EXPECT_STREQ(error->what(), "no thanks");
@@ -573,8 +606,7 @@ TLS_TEST(TlsProtocol, AConnectionMadeThatThrowsFailsTheConnect) {
   co_await protocol->wait_until_lost();
   EXPECT_NE(protocol->error, nullptr);
   EXPECT_EQ(reports, (std::vector<std::string>{"Fatal error: protocol.connection_made() call failed."}));
-  server.close();
-  co_await server.wait_closed();
+  co_await tls.close_server();
 }
 
 // --- verification -------------------------------------------------------------------------------
@@ -608,9 +640,10 @@ TLS_TEST(TlsVerification, AnUntrustedCertificateFailsTheHandshake) {
 }
 
 TLS_TEST(TlsVerification, ASelfSignedCertificateFails) {
-  Server server = co_await start_echo_server(server_context(certificates().self_signed_cert_file, {}));
+  TlsFixture tls;
+  co_await tls.serve_echo(server_context(certificates().self_signed_cert_file, {}));
   std::optional<SslCertVerificationError> error =
-      co_await error_of<SslCertVerificationError>(connect_recorder(port_of(server), client_context()));
+      co_await error_of<SslCertVerificationError>(connect_recorder(tls.port(), client_context()));
   EXPECT_TRUE(error.has_value());
   if (error) {
     EXPECT_EQ(error->verify_code, X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT);
@@ -619,19 +652,19 @@ TLS_TEST(TlsVerification, ASelfSignedCertificateFails) {
   // Trusting the certificate itself works (what a test server's client does).
   std::shared_ptr<SslContext> trusting = SslContext::client();
   trusting->load_verify_locations({.cafile = certificates().self_signed_cert_file});
-  Connection<Recorder> connection = co_await connect_recorder(port_of(server), trusting);
+  Connection<Recorder> connection = co_await connect_recorder(tls.port(), trusting);
   connection.transport->close();
   co_await connection.protocol->wait_until_lost();
-  server.close();
-  co_await server.wait_closed();
+  co_await tls.close_server();
 }
 
 TLS_TEST(TlsVerification, TheHostNameMustMatchTheCertificate) {
-  Server server = co_await start_echo_server(server_context());
+  TlsFixture tls;
+  co_await tls.serve_echo();
   ConnectOptions options;
   options.server_hostname = "wrong.example";
   std::optional<SslCertVerificationError> error = co_await error_of<SslCertVerificationError>(
-      connect_recorder(port_of(server), client_context(), "127.0.0.1", options));
+      connect_recorder(tls.port(), client_context(), "127.0.0.1", options));
   EXPECT_TRUE(error.has_value());
   if (error) {
     EXPECT_EQ(error->verify_code, X509_V_ERR_HOSTNAME_MISMATCH);
@@ -639,12 +672,12 @@ TLS_TEST(TlsVerification, TheHostNameMustMatchTheCertificate) {
                  "certificate verify failed: Hostname mismatch, certificate is not valid for 'wrong.example'.");
   }
   // An address is checked as an address: 127.0.0.1 is in the certificate, 127.0.0.2 is not.
-  Connection<Recorder> by_address = co_await connect_recorder(port_of(server), client_context(), "127.0.0.1");
+  Connection<Recorder> by_address = co_await connect_recorder(tls.port(), client_context(), "127.0.0.1");
   by_address.transport->close();
   co_await by_address.protocol->wait_until_lost();
   options.server_hostname = "127.0.0.2";
   error = co_await error_of<SslCertVerificationError>(
-      connect_recorder(port_of(server), client_context(), "127.0.0.1", options));
+      connect_recorder(tls.port(), client_context(), "127.0.0.1", options));
   EXPECT_TRUE(error.has_value());
   if (error) {
     EXPECT_EQ(error->verify_code, X509_V_ERR_IP_ADDRESS_MISMATCH);
@@ -655,40 +688,39 @@ TLS_TEST(TlsVerification, TheHostNameMustMatchTheCertificate) {
   std::shared_ptr<SslContext> lenient = client_context();
   lenient->set_check_hostname(false);
   options.server_hostname = "wrong.example";
-  Connection<Recorder> unchecked = co_await connect_recorder(port_of(server), lenient, "127.0.0.1", options);
+  Connection<Recorder> unchecked = co_await connect_recorder(tls.port(), lenient, "127.0.0.1", options);
   unchecked.transport->close();
   co_await unchecked.protocol->wait_until_lost();
-  server.close();
-  co_await server.wait_closed();
+  co_await tls.close_server();
 }
 
 TLS_TEST(TlsVerification, CertNoneAcceptsAnyServer) {
-  Server server = co_await start_echo_server(
+  TlsFixture tls;
+  co_await tls.serve_echo(
       server_context(certificates().other_server_cert_file, certificates().other_server_key_file));
   std::shared_ptr<SslContext> insecure = SslContext::client();
-  EXPECT_THROW(insecure->set_verify_mode(VerifyMode::CERT_NONE), std::invalid_argument);
+  EXPECT_THROW(insecure->set_verify_mode(VerifyMode::CERT_NONE), aio::ValueError);
   insecure->set_check_hostname(false);
   insecure->set_verify_mode(VerifyMode::CERT_NONE);
   EXPECT_EQ(insecure->verify_mode(), VerifyMode::CERT_NONE);
-  Connection<Recorder> connection = co_await connect_recorder(port_of(server), insecure);
+  Connection<Recorder> connection = co_await connect_recorder(tls.port(), insecure);
   connection.transport->close();
   co_await connection.protocol->wait_until_lost();
   // Turning the host check back on turns verification on (as Python does).
   insecure->set_check_hostname(true);
   EXPECT_EQ(insecure->verify_mode(), VerifyMode::CERT_REQUIRED);
-  server.close();
-  co_await server.wait_closed();
+  co_await tls.close_server();
 }
 
 TLS_TEST(TlsVerification, CadataInMemoryIsTrusted) {
-  Server server = co_await start_echo_server(server_context());
+  TlsFixture tls;
+  co_await tls.serve_echo();
   std::shared_ptr<SslContext> context = SslContext::client();
   context->load_verify_locations({.cadata = certificates().ca_pem});
-  Connection<Recorder> connection = co_await connect_recorder(port_of(server), context);
+  Connection<Recorder> connection = co_await connect_recorder(tls.port(), context);
   connection.transport->close();
   co_await connection.protocol->wait_until_lost();
-  server.close();
-  co_await server.wait_closed();
+  co_await tls.close_server();
 }
 
 // Mutual TLS: with CERT_REQUIRED the server wants a certificate from its CA.
@@ -699,23 +731,23 @@ TLS_TEST(TlsVerification, MutualTlsRequiresAClientCertificate) {
   std::shared_ptr<SslContext> context = server_context();
   context->set_verify_mode(VerifyMode::CERT_REQUIRED);
   context->load_verify_locations({.cafile = certificates().ca_file});
-  RecordingServer recording;
   ServeOptions options;
   options.ssl = context;
-  Server server = co_await create_server(recording.factory(), "127.0.0.1", 0, options);
+  TlsFixture tls;
+  co_await tls.serve_recording(options);
 
   std::shared_ptr<SslContext> with_certificate = client_context();
   with_certificate->load_cert_chain(certificates().client_cert_file, certificates().client_key_file);
-  Connection<Recorder> accepted = co_await connect_recorder(port_of(server), with_certificate);
+  co_await tls.connect(with_certificate);
+  Connection<Recorder>& accepted = tls.client;
   accepted.transport->write("me");
-  co_await recording.accepted;
-  std::shared_ptr<Recorder> server_side = recording.connections.at(0);
+  std::shared_ptr<Recorder> server_side = tls.server_side;
   co_await server_side->wait_for_bytes(2);
   EXPECT_NE(extra<std::string>(*server_side->transport, "peercert").find("BEGIN CERTIFICATE"), std::string::npos);
   accepted.transport->close();
   co_await accepted.protocol->wait_until_lost();
 
-  Connection<Recorder> refused = co_await connect_recorder(port_of(server), client_context());
+  Connection<Recorder> refused = co_await connect_recorder(tls.port(), client_context());
   co_await refused.protocol->wait_until_lost();
   bool refused_with_ssl_error = false;
   try {
@@ -726,30 +758,29 @@ TLS_TEST(TlsVerification, MutualTlsRequiresAClientCertificate) {
   }
   EXPECT_TRUE(refused_with_ssl_error);
   EXPECT_EQ(refused.protocol->events, (std::vector<std::string>{"connection_made", "connection_lost"}));
-  server.close();
-  co_await server.wait_closed();
+  co_await tls.close_server();
 }
 
 TLS_TEST(TlsVerification, AlpnPicksTheServersFirstChoiceTheClientOffers) {
   std::shared_ptr<SslContext> server_side = server_context();
   server_side->set_alpn_protocols({"http/1.1", "h2"});
-  Server server = co_await start_echo_server(server_side);
+  TlsFixture tls;
+  co_await tls.serve_echo(server_side);
   std::shared_ptr<SslContext> client = client_context();
   client->set_alpn_protocols({"h2", "http/1.1"});
-  Connection<Recorder> connection = co_await connect_recorder(port_of(server), client);
+  Connection<Recorder> connection = co_await connect_recorder(tls.port(), client);
   EXPECT_EQ(extra<std::string>(*connection.transport, "alpn_protocol"), "http/1.1");
   connection.transport->close();
   co_await connection.protocol->wait_until_lost();
   // No protocol in common: no ALPN (the handshake still succeeds, as in Python).
   client->set_alpn_protocols({"spdy/1"});
-  connection = co_await connect_recorder(port_of(server), client);
+  connection = co_await connect_recorder(tls.port(), client);
   EXPECT_EQ(extra<std::string>(*connection.transport, "alpn_protocol"), "");
   connection.transport->close();
   co_await connection.protocol->wait_until_lost();
-  EXPECT_THROW(client->set_alpn_protocols({""}), std::invalid_argument);
-  EXPECT_THROW(client->set_alpn_protocols({std::string(256, 'a')}), std::invalid_argument);
-  server.close();
-  co_await server.wait_closed();
+  EXPECT_THROW(client->set_alpn_protocols({""}), aio::ValueError);
+  EXPECT_THROW(client->set_alpn_protocols({std::string(256, 'a')}), aio::ValueError);
+  co_await tls.close_server();
 }
 
 TLS_TEST(TlsVerification, VersionsWithNothingInCommonFailTheHandshake) {
@@ -1004,7 +1035,7 @@ TLS_TEST(TlsStartTls, BothSidesUpgradeAPlainConnection) {
   co_await server_side->wait_for_bytes(10);
   EXPECT_EQ(server_side->received, "STARTTLS\r\n");
   // A client context cannot serve, nor the other way round.
-  EXPECT_THROW(co_await start_tls(client.transport, client.protocol, server_context(), false), std::invalid_argument);
+  EXPECT_THROW(co_await start_tls(client.transport, client.protocol, server_context(), false), aio::ValueError);
   // Both handshakes run at once: each side's start_tls waits for the other.
   Task<std::shared_ptr<Transport>> server_upgrade =
       create_task(start_tls(server_side->transport, server_side, server_context(), /*server_side=*/true));
@@ -1217,7 +1248,7 @@ TEST(SslContext, LoadCertChainNamesTheFileAndTheReason) {
 
 TEST(SslContext, LoadVerifyLocationsErrors) {
   std::shared_ptr<SslContext> context = SslContext::client();
-  EXPECT_THROW(context->load_verify_locations({}), std::invalid_argument);
+  EXPECT_THROW(context->load_verify_locations({}), aio::ValueError);
   EXPECT_THROW(context->load_verify_locations({.cafile = "/nonexistent/ca.pem"}), std::system_error);
   EXPECT_THROW(context->load_verify_locations({.capath = "/nonexistent"}), std::system_error);
   EXPECT_THROW(context->load_verify_locations({.cadata = "no certificate here"}), SslError);

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "async/errors.h"
 #include "async/task.h"
 #include "async/wait.h"
 #include "net/dns.h"
@@ -41,7 +42,7 @@ void set_no_delay(int fd) {
 
 std::shared_ptr<BaseProtocol> make_protocol(const ProtocolFactory& factory) {
   std::shared_ptr<BaseProtocol> protocol = factory();
-  if (!protocol) throw std::invalid_argument("the protocol factory returned a null protocol");
+  if (!protocol) throw ValueError("the protocol factory returned a null protocol: it must make one per connection");
   return protocol;
 }
 
@@ -55,24 +56,35 @@ internal::TlsSettings tls_settings(bool server_side, std::string server_hostname
   return settings;
 }
 
-void check_tls_options(const ConnectOptions& options) {
+void check_tls_options(const ConnectOptions& options, const char* who) {
   if (!options.ssl && !options.server_hostname.empty()) {
-    throw std::invalid_argument("server_hostname is only meaningful with ssl");
+    throw ValueError(std::string(who) + ": server_hostname is only meaningful with ssl");
   }
   if (!options.ssl && (options.ssl_handshake_timeout || options.ssl_shutdown_timeout)) {
-    throw std::invalid_argument("ssl_handshake_timeout and ssl_shutdown_timeout are only meaningful with ssl");
+    throw ValueError(std::string(who) + ": ssl_handshake_timeout and ssl_shutdown_timeout are only meaningful with ssl");
   }
   for (const std::optional<Duration>& timeout : {options.ssl_handshake_timeout, options.ssl_shutdown_timeout}) {
     if (timeout && *timeout <= Duration::zero()) {
-      throw std::invalid_argument("ssl timeouts must be positive");
+      throw ValueError(std::string(who) + ": ssl timeouts must be positive");
     }
   }
 }
 
+// The socket transport under a TLS connection: it starts with reading paused
+// and without connection_made, both of which the TLS layer does once its
+// handshake is over.
+std::shared_ptr<Transport> make_raw_transport(EventLoop& loop, FileDescriptor fd,
+                                              internal::StreamTransportOptions options) {
+  options.start_reading = false;
+  options.call_connection_made = false;
+  return internal::make_stream_transport(loop, fd.release(), std::make_shared<Protocol>(), std::move(options));
+}
+
 // Makes the transport for a connected descriptor; with TLS, runs the
-// handshake first and returns the clear-text transport.
+// handshake first (as the client, or with `server_side` as the server) and
+// returns the clear-text transport.
 Coro<Connection<BaseProtocol>> attach(FileDescriptor fd, ProtocolFactory factory, ConnectOptions options,
-                                      std::optional<SocketAddress> peer, std::string host) {
+                                      std::optional<SocketAddress> peer, std::string host, bool server_side = false) {
   EventLoop& loop = get_running_loop();
   std::shared_ptr<BaseProtocol> protocol = make_protocol(factory);
   internal::StreamTransportOptions transport_options;
@@ -82,16 +94,14 @@ Coro<Connection<BaseProtocol>> attach(FileDescriptor fd, ProtocolFactory factory
         internal::make_stream_transport(loop, fd.release(), protocol, std::move(transport_options));
     co_return Connection<BaseProtocol>{std::move(transport), std::move(protocol)};
   }
-  transport_options.start_reading = false;
-  transport_options.call_connection_made = false;
-  std::shared_ptr<Transport> raw =
-      internal::make_stream_transport(loop, fd.release(), std::make_shared<Protocol>(), std::move(transport_options));
-  std::string server_hostname = options.server_hostname.empty() ? std::move(host) : options.server_hostname;
-  internal::TlsSettings settings =
-      tls_settings(false, std::move(server_hostname), options.ssl_handshake_timeout, options.ssl_shutdown_timeout);
+  std::shared_ptr<Transport> raw = make_raw_transport(loop, std::move(fd), std::move(transport_options));
+  std::string server_hostname;
+  if (!server_side) server_hostname = options.server_hostname.empty() ? std::move(host) : options.server_hostname;
+  internal::TlsSettings settings = tls_settings(server_side, std::move(server_hostname),
+                                                options.ssl_handshake_timeout, options.ssl_shutdown_timeout);
   std::shared_ptr<Transport> transport;
   try {
-    transport = co_await options.ssl->start_tls(raw, protocol, std::move(settings));
+    transport = co_await internal::TlsLayerAccess::start_tls(*options.ssl, raw, protocol, std::move(settings));
   } catch (...) {
     raw->abort();
     throw;
@@ -146,7 +156,7 @@ std::vector<AddressInfo> interleave_families(std::vector<AddressInfo> infos, int
 // Turns the failures of every attempt into one error, as asyncio does: the
 // error itself when there was one or all are alike, else "Multiple exceptions".
 [[noreturn]] void throw_connect_failure(const std::vector<std::exception_ptr>& errors) {
-  if (errors.empty()) throw std::invalid_argument("no address to connect to matches the options (family, local_addr)");
+  if (errors.empty()) throw ValueError("create_connection: no address to connect to matches the options (family, local_addr)");
   if (errors.size() == 1) std::rethrow_exception(errors[0]);
   // asyncio compares the errors' texts (which name the address here).
   std::string message = "Multiple exceptions: ";
@@ -168,7 +178,7 @@ std::vector<AddressInfo> interleave_families(std::vector<AddressInfo> infos, int
     message += (i ? ", " : "") + text;
   }
   if (all_same) std::rethrow_exception(errors[0]);
-  throw std::system_error(first_code, std::generic_category(), message);
+  throw std::system_error(first_code, std::system_category(), message);
 }
 
 Coro<int> connect_sequentially(std::vector<AddressInfo> infos, std::optional<SocketAddress> local_address) {
@@ -181,7 +191,7 @@ Coro<int> connect_sequentially(std::vector<AddressInfo> infos, std::optional<Soc
       errors.push_back(std::current_exception());
     }
   }
-  if (errors.empty()) throw std::invalid_argument("no address matches the family of local_addr");
+  if (errors.empty()) throw ValueError("create_connection: no address matches the family of local_addr");
   throw_connect_failure(errors);
 }
 
@@ -247,7 +257,7 @@ Coro<int> connect_staggered(std::vector<AddressInfo> infos, std::optional<Socket
 
 Coro<Connection<BaseProtocol>> connect_tcp(ProtocolFactory factory, std::string host, std::uint16_t port,
                                            ConnectOptions options) {
-  check_tls_options(options);
+  check_tls_options(options, "create_connection");
   AddressHints hints;
   hints.family = options.family;
   hints.type = SOCK_STREAM;
@@ -269,17 +279,17 @@ Coro<Connection<BaseProtocol>> connect_tcp(ProtocolFactory factory, std::string 
 
 Coro<Connection<BaseProtocol>> create_connection(ProtocolFactory factory, std::string host, std::uint16_t port,
                                                  ConnectOptions options) {
-  if (!factory) throw std::invalid_argument("create_connection: empty protocol factory");
-  if (host.empty()) throw std::invalid_argument("create_connection: host must be given");
+  if (!factory) throw ValueError("create_connection: empty protocol factory");
+  if (host.empty()) throw ValueError("create_connection: host must be given");
   co_return co_await connect_tcp(std::move(factory), std::move(host), port, std::move(options));
 }
 
 Coro<Connection<BaseProtocol>> create_unix_connection(ProtocolFactory factory, std::string path,
                                                       ConnectOptions options) {
-  if (!factory) throw std::invalid_argument("create_unix_connection: empty protocol factory");
-  check_tls_options(options);
+  if (!factory) throw ValueError("create_unix_connection: empty protocol factory");
+  check_tls_options(options, "create_unix_connection");
   if (options.ssl && options.server_hostname.empty()) {
-    throw std::invalid_argument("you must set server_hostname when using ssl without a host");
+    throw ValueError("create_unix_connection: server_hostname must be set when using ssl without a host");
   }
   AddressInfo info;
   info.family = AF_UNIX;
@@ -291,38 +301,21 @@ Coro<Connection<BaseProtocol>> create_unix_connection(ProtocolFactory factory, s
 
 Coro<Connection<BaseProtocol>> connect_accepted_socket(ProtocolFactory factory, int fd, ConnectOptions options) {
   FileDescriptor owned(fd);
-  if (!factory) throw std::invalid_argument("connect_accepted_socket: empty protocol factory");
+  if (!factory) throw ValueError("connect_accepted_socket: empty protocol factory");
   int type = 0;
   socklen_t length = sizeof type;
   if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) < 0) {
     throw os_error(errno, "connect_accepted_socket: descriptor " + std::to_string(fd) + " is not a socket");
   }
-  if (type != SOCK_STREAM) throw std::invalid_argument("connect_accepted_socket: a stream socket is required");
+  if (type != SOCK_STREAM) throw ValueError("connect_accepted_socket: a stream socket is required");
   int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) throw os_error(errno, "fcntl(O_NONBLOCK)");
   ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-  check_tls_options(options);
+  check_tls_options(options, "connect_accepted_socket");
   // An accepted socket with TLS is the server side of the handshake.
-  if (options.ssl) {
-    EventLoop& loop = get_running_loop();
-    std::shared_ptr<BaseProtocol> protocol = make_protocol(factory);
-    internal::StreamTransportOptions transport_options;
-    transport_options.start_reading = false;
-    transport_options.call_connection_made = false;
-    std::shared_ptr<Transport> raw = internal::make_stream_transport(loop, owned.release(),
-                                                                     std::make_shared<Protocol>(), transport_options);
-    std::shared_ptr<Transport> transport;
-    internal::TlsSettings settings =
-        tls_settings(true, {}, options.ssl_handshake_timeout, options.ssl_shutdown_timeout);
-    try {
-      transport = co_await options.ssl->start_tls(raw, protocol, std::move(settings));
-    } catch (...) {
-      raw->abort();
-      throw;
-    }
-    co_return Connection<BaseProtocol>{std::move(transport), std::move(protocol)};
-  }
-  co_return co_await attach(std::move(owned), std::move(factory), std::move(options), std::nullopt, {});
+  Coro<Connection<BaseProtocol>> attaching =
+      attach(std::move(owned), std::move(factory), std::move(options), std::nullopt, {}, /*server_side=*/true);
+  co_return co_await std::move(attaching);
 }
 
 namespace {
@@ -352,17 +345,14 @@ void set_up_accepting(const std::shared_ptr<internal::ServerState>& state, Proto
     internal::StreamTransportOptions transport_options;
     transport_options.server = weak.lock();
     transport_options.peer = peer;
-    transport_options.start_reading = false;
-    transport_options.call_connection_made = false;
-    std::shared_ptr<Transport> raw = internal::make_stream_transport(
-        loop, owned.release(), std::make_shared<Protocol>(), std::move(transport_options));
+    std::shared_ptr<Transport> raw = make_raw_transport(loop, std::move(owned), std::move(transport_options));
     // The handshake runs as its own task; a failed one closes the connection
     // (asyncio logs it only in debug mode: failed handshakes from strangers
     // are routine for a public server).
-    create_task(loop, [](std::shared_ptr<internal::TlsLayer> ssl, std::shared_ptr<Transport> raw,
+    create_task(loop, [](std::shared_ptr<TlsLayer> ssl, std::shared_ptr<Transport> raw,
                          std::shared_ptr<BaseProtocol> protocol, internal::TlsSettings settings) -> Coro<void> {
       try {
-        co_await ssl->start_tls(raw, protocol, std::move(settings));
+        co_await internal::TlsLayerAccess::start_tls(*ssl, raw, protocol, std::move(settings));
       } catch (const std::exception& error) {
         raw->abort();
         if (get_running_loop().get_debug()) {
@@ -392,18 +382,20 @@ FileDescriptor listen_on(const SocketAddress& address, const ServeOptions& optio
   return fd;
 }
 
-void check_serve_options(const ServeOptions& options) {
-  if (options.backlog <= 0) throw std::invalid_argument("backlog must be positive");
+void check_serve_options(const ServeOptions& options, const char* who) {
+  if (options.backlog <= 0) {
+    throw ValueError(std::string(who) + ": backlog must be positive, not " + std::to_string(options.backlog));
+  }
   if (!options.ssl && (options.ssl_handshake_timeout || options.ssl_shutdown_timeout)) {
-    throw std::invalid_argument("ssl_handshake_timeout and ssl_shutdown_timeout are only meaningful with ssl");
+    throw ValueError(std::string(who) + ": ssl_handshake_timeout and ssl_shutdown_timeout are only meaningful with ssl");
   }
 }
 
 }  // namespace
 
 Coro<Server> create_server(ProtocolFactory factory, std::string host, std::uint16_t port, ServeOptions options) {
-  if (!factory) throw std::invalid_argument("create_server: empty protocol factory");
-  check_serve_options(options);
+  if (!factory) throw ValueError("create_server: empty protocol factory");
+  check_serve_options(options, "create_server");
   EventLoop& loop = get_running_loop();
   AddressHints hints;
   hints.family = options.family;
@@ -430,12 +422,12 @@ Coro<Server> create_server(ProtocolFactory factory, std::string host, std::uint1
   }
   set_up_accepting(state, std::move(factory), options);
   if (options.start_serving) state->start_serving();
-  co_return Server(std::move(state));
+  co_return internal::ServerAccess::server(std::move(state));
 }
 
 Coro<Server> create_unix_server(ProtocolFactory factory, std::string path, ServeOptions options) {
-  if (!factory) throw std::invalid_argument("create_unix_server: empty protocol factory");
-  check_serve_options(options);
+  if (!factory) throw ValueError("create_unix_server: empty protocol factory");
+  check_serve_options(options, "create_unix_server");
   EventLoop& loop = get_running_loop();
   SocketAddress address = SocketAddress::unix_path(path);
   if (path[0] != '\0') {
@@ -452,20 +444,21 @@ Coro<Server> create_unix_server(ProtocolFactory factory, std::string path, Serve
   state->add_listener(fd.release(), address);
   set_up_accepting(state, std::move(factory), options);
   if (options.start_serving) state->start_serving();
-  co_return Server(std::move(state));
+  co_return internal::ServerAccess::server(std::move(state));
 }
 
 Coro<std::shared_ptr<Transport>> start_tls(std::shared_ptr<Transport> transport,
                                            std::shared_ptr<BaseProtocol> protocol,
-                                           std::shared_ptr<internal::TlsLayer> ssl, bool server_side,
+                                           std::shared_ptr<TlsLayer> ssl, bool server_side,
                                            std::string server_hostname, std::optional<Duration> ssl_handshake_timeout,
                                            std::optional<Duration> ssl_shutdown_timeout) {
-  if (!transport || !protocol || !ssl) throw std::invalid_argument("start_tls: transport, protocol and ssl are required");
-  if (transport->is_closing()) throw std::runtime_error("start_tls: the transport is closing");
+  if (!transport || !protocol || !ssl) throw ValueError("start_tls: transport, protocol and ssl are required");
+  if (transport->is_closing()) throw RuntimeError("start_tls: the transport is closing");
   internal::TlsSettings settings =
       tls_settings(server_side, std::move(server_hostname), ssl_handshake_timeout, ssl_shutdown_timeout);
   settings.call_connection_made = false;
-  co_return co_await ssl->start_tls(std::move(transport), std::move(protocol), std::move(settings));
+  co_return co_await internal::TlsLayerAccess::start_tls(*ssl, std::move(transport), std::move(protocol),
+                                                         std::move(settings));
 }
 
 }  // namespace aio

@@ -130,7 +130,7 @@ class Transport : public std::enable_shared_from_this<Transport> {
   // Sends `data` (copied if it cannot be sent at once). Never blocks, never
   // throws for a connection error: the error goes to connection_lost, and
   // writes after the connection was lost are dropped (asyncio logs a warning
-  // after 5 such writes; aio too). Throws std::runtime_error after write_eof().
+  // after 5 such writes; aio too). Throws aio::RuntimeError after write_eof().
   virtual void write(std::string_view data) = 0;
   // write() of each chunk, as one system call when possible (writev).
   virtual void writelines(std::span<const std::string_view> chunks);
@@ -141,9 +141,12 @@ class Transport : public std::enable_shared_from_this<Transport> {
   virtual void abort() = 0;
   // Bytes accepted by write() but not yet handed to the kernel.
   virtual std::size_t get_write_buffer_size() const = 0;
-  // pause_writing() once the buffer grows above `high`, resume_writing() once
-  // it drains to `low`. Defaults: 64 KiB and 16 KiB (asyncio's). With only
-  // `high` given, low = high / 4. Throws std::invalid_argument if low > high.
+  // pause_writing() once the buffer grows above `high` (called from inside the
+  // write() that crossed it), resume_writing() once it drains to `low`.
+  // Defaults: 64 KiB and 16 KiB (asyncio's). With only `high` given,
+  // low = high / 4; with only `low`, high = 4 * low. Throws
+  // aio::ValueError if low > high. (The rule of every aio transport:
+  // net/internal/transport_core.h.)
   virtual void set_write_buffer_limits(std::optional<std::size_t> high = std::nullopt,
                                        std::optional<std::size_t> low = std::nullopt) = 0;
   // (low, high).
@@ -160,8 +163,7 @@ struct Connection {
 using ProtocolFactory = std::function<std::shared_ptr<BaseProtocol>()>;
 
 namespace internal {
-// The TLS layer (net/tls.h) as the transports see it: SslContext implements it.
-// Kept abstract here so that plain-TCP users do not link OpenSSL.
+// What a connection asks of the TLS layer (internal: see TlsLayer).
 struct TlsSettings {
   bool server_side = false;
   std::string server_hostname;
@@ -171,9 +173,18 @@ struct TlsSettings {
   // for start_tls: the protocol already saw connection_made for the raw one).
   bool call_connection_made = true;
 };
+class TlsLayerAccess;
+}  // namespace internal
+
+// What the `ssl` options and start_tls take: an SslContext (net/tls.h), the
+// one implementation; pass a std::shared_ptr<SslContext>. Abstract here so
+// that plain-TCP users do not link OpenSSL. Nothing in it is for users to call.
 class TlsLayer {
  public:
   virtual ~TlsLayer() = default;
+
+ private:
+  friend class internal::TlsLayerAccess;
   // Runs the TLS handshake over `raw` (whose protocol is replaced; its reading
   // may be paused and is resumed) and returns the transport that carries the
   // clear text, with `protocol` attached to it and, if
@@ -181,7 +192,17 @@ class TlsLayer {
   // handshake failure or timeout; the caller aborts `raw` then.
   virtual Coro<std::shared_ptr<Transport>> start_tls(std::shared_ptr<Transport> raw,
                                                      std::shared_ptr<BaseProtocol> protocol,
-                                                     TlsSettings settings) = 0;
+                                                     internal::TlsSettings settings) = 0;
+};
+
+namespace internal {
+// The transports' way in to TlsLayer::start_tls (abseil's access-class pattern).
+class TlsLayerAccess {
+ public:
+  static Coro<std::shared_ptr<Transport>> start_tls(TlsLayer& layer, std::shared_ptr<Transport> raw,
+                                                    std::shared_ptr<BaseProtocol> protocol, TlsSettings settings) {
+    return layer.start_tls(std::move(raw), std::move(protocol), std::move(settings));
+  }
 };
 }  // namespace internal
 
@@ -194,7 +215,7 @@ class TlsLayer {
 struct ConnectOptions {
   ConnectOptions() {}
   // TLS: a client context from net/tls.h (std::shared_ptr<SslContext>). Null: plain TCP.
-  std::shared_ptr<internal::TlsLayer> ssl;
+  std::shared_ptr<TlsLayer> ssl;
   // The name the server's certificate must match; defaults to `host`.
   std::string server_hostname;
   std::optional<Duration> ssl_handshake_timeout;  // 60 s when unset
@@ -216,8 +237,8 @@ struct ConnectOptions {
 // Options of create_server / start_server (not an aggregate: see ConnectOptions).
 struct ServeOptions {
   ServeOptions() {}
-  // TLS: a server context from net/tls.h. Null: plain TCP.
-  std::shared_ptr<internal::TlsLayer> ssl;
+  // TLS: a server context from net/tls.h (std::shared_ptr<SslContext>). Null: plain TCP.
+  std::shared_ptr<TlsLayer> ssl;
   std::optional<Duration> ssl_handshake_timeout;
   std::optional<Duration> ssl_shutdown_timeout;
   int family = AF_UNSPEC;
@@ -298,7 +319,7 @@ auto connect_accepted_socket(Factory factory, int fd, ConnectOptions options = {
 // which `protocol` is attached to. The old transport must not be used after.
 Coro<std::shared_ptr<Transport>> start_tls(std::shared_ptr<Transport> transport,
                                            std::shared_ptr<BaseProtocol> protocol,
-                                           std::shared_ptr<internal::TlsLayer> ssl, bool server_side,
+                                           std::shared_ptr<TlsLayer> ssl, bool server_side,
                                            std::string server_hostname = {},
                                            std::optional<Duration> ssl_handshake_timeout = std::nullopt,
                                            std::optional<Duration> ssl_shutdown_timeout = std::nullopt);

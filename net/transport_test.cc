@@ -150,7 +150,7 @@ AIO_TEST(Transport, WriteBufferLimitsPauseAndResumeTheProtocol) {
   auto [transport, client] =
       co_await create_connection([] { return std::make_shared<RecordingProtocol>(); }, "127.0.0.1", port_of(server));
   EXPECT_EQ(transport->get_write_buffer_limits(), (std::pair<std::size_t, std::size_t>(16 * 1024, 64 * 1024)));
-  EXPECT_THROW(transport->set_write_buffer_limits(10, 20), std::invalid_argument);
+  EXPECT_THROW(transport->set_write_buffer_limits(10, 20), aio::ValueError);
   transport->set_write_buffer_limits(100);
   EXPECT_EQ(transport->get_write_buffer_limits(), (std::pair<std::size_t, std::size_t>(25, 100)));
   // The server stops reading, so the kernel buffers fill and ours grows.
@@ -257,7 +257,7 @@ AIO_TEST(Transport, BadArgumentsAreClearErrors) {
   bool thrown = false;
   try {
     co_await create_connection(ProtocolFactory(), "127.0.0.1", 1);
-  } catch (const std::invalid_argument&) {
+  } catch (const aio::ValueError&) {
     thrown = true;
   }
   EXPECT_TRUE(thrown);
@@ -266,7 +266,7 @@ AIO_TEST(Transport, BadArgumentsAreClearErrors) {
     ServeOptions options;
     options.backlog = 0;
     co_await create_server(factory, "127.0.0.1", 0, options);
-  } catch (const std::invalid_argument&) {
+  } catch (const aio::ValueError&) {
     thrown = true;
   }
   EXPECT_TRUE(thrown);
@@ -275,7 +275,7 @@ AIO_TEST(Transport, BadArgumentsAreClearErrors) {
     ConnectOptions options;
     options.server_hostname = "example.com";  // without ssl
     co_await create_connection(factory, "127.0.0.1", 1, options);
-  } catch (const std::invalid_argument&) {
+  } catch (const aio::ValueError&) {
     thrown = true;
   }
   EXPECT_TRUE(thrown);
@@ -567,6 +567,73 @@ TEST(Transport, ConnectionsLeftOpenAreClosedWithTheLoop) {
   }());
   EXPECT_EQ(testing::open_descriptor_count(), descriptors);
   EXPECT_TRUE(client_protocol.expired());  // the transport <-> protocol cycle was broken
+}
+
+// aio's errors (async/errors.h): an argument the call cannot take is an
+// aio::ValueError, a call the object's state refuses an aio::RuntimeError;
+// each message names the call and says why.
+AIO_TEST(TransportErrors, BadArgumentsAreValueErrorsNamingTheCall) {
+  auto server_side = std::make_shared<RecordingProtocol>();
+  Server server = co_await create_server([&] { return server_side; }, "127.0.0.1", 0);
+  auto [transport, client] =
+      co_await create_connection([] { return std::make_shared<RecordingProtocol>(); }, "127.0.0.1", port_of(server));
+  std::string limits_message;
+  try {
+    transport->set_write_buffer_limits(10, 20);
+  } catch (const ValueError& error) {
+    limits_message = error.what();
+  }
+  EXPECT_EQ(limits_message, "set_write_buffer_limits: high (10) must be >= low (20)");
+
+  ServeOptions no_backlog;
+  no_backlog.backlog = 0;
+  ProtocolFactory factory = [] { return std::make_shared<RecordingProtocol>(); };
+  std::string backlog_message;
+  try {
+    co_await create_server(factory, "127.0.0.1", 0, no_backlog);
+  } catch (const ValueError& error) {
+    backlog_message = error.what();
+  }
+  EXPECT_EQ(backlog_message, "create_server: backlog must be positive, not 0");
+
+  ConnectOptions plain;
+  plain.server_hostname = "example.com";
+  std::string hostname_message;
+  try {
+    co_await create_connection(factory, "127.0.0.1", port_of(server), plain);
+  } catch (const ValueError& error) {
+    hostname_message = error.what();
+  }
+  EXPECT_EQ(hostname_message, "create_connection: server_hostname is only meaningful with ssl");
+  transport->close();
+  server.close();
+  co_await server.wait_closed();
+}
+
+AIO_TEST(TransportErrors, CallsTheStateRefusesAreRuntimeErrors) {
+  auto server_side = std::make_shared<RecordingProtocol>();
+  Server server = co_await create_server([&] { return server_side; }, "127.0.0.1", 0);
+  auto [transport, client] =
+      co_await create_connection([] { return std::make_shared<RecordingProtocol>(); }, "127.0.0.1", port_of(server));
+  transport->write_eof();
+  std::string write_message;
+  try {
+    transport->write("late");
+  } catch (const RuntimeError& error) {
+    write_message = error.what();
+  }
+  EXPECT_EQ(write_message, "Cannot call write() after write_eof()");
+  transport->close();
+
+  server.close();
+  std::string serve_message;
+  try {
+    co_await server.serve_forever();
+  } catch (const RuntimeError& error) {
+    serve_message = error.what();
+  }
+  EXPECT_EQ(serve_message, "Server.serve_forever: the server is closed");
+  co_await server.wait_closed();
 }
 
 }  // namespace

@@ -129,12 +129,12 @@ TEST(Spawn, ABadWorkingDirectoryThrowsNamingTheDirectory) {
 }
 
 TEST(Spawn, ImpossibleOptionsAreInvalidArguments) {
-  EXPECT_THROW(spawn("/bin/true", {}, with_streams(subprocess::STDOUT)), std::invalid_argument);
-  EXPECT_THROW(spawn("/bin/true", {}, with_streams(Stdio::inherit(), subprocess::STDOUT)), std::invalid_argument);
-  EXPECT_THROW(spawn("", {}, {}), std::invalid_argument);
+  EXPECT_THROW(spawn("/bin/true", {}, with_streams(subprocess::STDOUT)), aio::ValueError);
+  EXPECT_THROW(spawn("/bin/true", {}, with_streams(Stdio::inherit(), subprocess::STDOUT)), aio::ValueError);
+  EXPECT_THROW(spawn("", {}, {}), aio::ValueError);
   SubprocessOptions bad_name;
   bad_name.extra_env["A=B"] = "c";
-  EXPECT_THROW(spawn("/bin/true", {}, bad_name), std::invalid_argument);
+  EXPECT_THROW(spawn("/bin/true", {}, bad_name), aio::ValueError);
   EXPECT_FALSE(has_unreaped_children());
 }
 

@@ -88,7 +88,7 @@ struct SubprocessOptions {
 
   // The buffer limit of the stdout/stderr StreamReaders (asyncio's limit=; the
   // readers pause the pipe at twice this). 64 KiB, asyncio's default, the same
-  // as aio::kDefaultStreamLimit. 0 throws std::invalid_argument.
+  // as aio::kDefaultStreamLimit. 0 throws aio::ValueError.
   std::size_t limit = 64 * 1024;
 
   // Popen's start_new_session: the child calls setsid(), leaving the parent's

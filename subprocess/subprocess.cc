@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "async/errors.h"
 #include "async/gather.h"
 #include "async/loop.h"
 #include "async/task.h"
@@ -51,6 +52,13 @@ struct ProcessOwner {
   }
 };
 
+// Process's constructor from its owner is private: users get processes from
+// create_subprocess_exec / create_subprocess_shell.
+class ProcessAccess {
+ public:
+  static Process process(std::shared_ptr<ProcessOwner> owner) { return Process(std::move(owner)); }
+};
+
 namespace {
 
 // See "SIGPIPE" in subprocess.h. Once per process; thread-safe (a static's
@@ -76,7 +84,7 @@ void make_non_blocking(int fd) {
 
 Process start_process(const std::string& program, const std::vector<std::string>& arguments,
                       const SubprocessOptions& options) {
-  if (options.limit == 0) throw std::invalid_argument("create_subprocess_exec: limit must be > 0");
+  if (options.limit == 0) throw ValueError("create_subprocess_exec: limit must be > 0");
   EventLoop& loop = get_running_loop();
   SpawnedChild spawned = spawn(program, arguments, options);
   int open_pipes = 0;
@@ -111,7 +119,7 @@ Process start_process(const std::string& program, const std::vector<std::string>
     owner->std_err = open_read_pipe(pipe.release(), options.limit, on_closed);
   }
   owner->kill_on_drop = options.kill_on_drop;
-  return Process(std::move(owner));
+  return ProcessAccess::process(std::move(owner));
 }
 
 // asyncio's _feed_stdin: write, drain, close; a child that went away early is
@@ -154,7 +162,7 @@ Coro<int> Process::wait() const {
 
 Coro<CommunicateResult> Process::communicate(std::optional<std::string> input) const {
   std::shared_ptr<internal::ProcessOwner> owner = owner_;
-  if (input && !owner->std_in) throw std::invalid_argument("communicate: input given, but stdin is not a PIPE");
+  if (input && !owner->std_in) throw ValueError("communicate: input given, but stdin is not a PIPE");
   auto [fed, out, err] = co_await gather(internal::feed_stdin(owner->std_in, std::move(input)),
                                          internal::read_to_end(owner->std_out),
                                          internal::read_to_end(owner->std_err));

@@ -30,7 +30,8 @@
 // child when it exits (internal/reaper.h), so no zombie is left, even if the
 // loop closes first; when the loop closes, it closes the pipes still open.
 // Cancelling a task that awaits wait() or communicate() leaves the child
-// running too (asyncio rule 63); kill it in the handler if that is wanted.
+// running too (asyncio's rule 63, docs/design/asyncio_rules.md#rule-63); kill
+// it in the handler if that is wanted.
 //
 // SIGPIPE: the first stdin PIPE makes this process ignore SIGPIPE if it had
 // the default action (which would kill the whole program when a child exits
@@ -40,8 +41,6 @@
 //
 // Not thread-safe: use a Process on the loop that created it. Everything that
 // starts a child must run inside a task on a running loop.
-//
-// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #ifndef AIO_SUBPROCESS_SUBPROCESS_H_
 #define AIO_SUBPROCESS_SUBPROCESS_H_
 
@@ -60,6 +59,7 @@ namespace aio {
 
 namespace internal {
 struct ProcessOwner;
+class ProcessAccess;  // subprocess/subprocess.cc: the Process of a started child
 }  // namespace internal
 
 // What communicate() returns: each output, or nullopt when that stream is not
@@ -74,7 +74,6 @@ class Process {
  public:
   // An empty handle; only assignment and valid() may be used on it.
   Process() = default;
-  explicit Process(std::shared_ptr<internal::ProcessOwner> owner) : owner_(std::move(owner)) {}
   bool valid() const noexcept { return static_cast<bool>(owner_); }
 
   pid_t pid() const noexcept;
@@ -103,7 +102,7 @@ class Process {
   // asyncio's communicate(input): writes `input` to stdin (if given), closes
   // stdin, and reads stdout and stderr to EOF, all at the same time, then
   // waits for the exit. A broken pipe on stdin (a child that exits without
-  // reading everything) is ignored. Throws std::invalid_argument if `input` is
+  // reading everything) is ignored. Throws aio::ValueError if `input` is
   // given but stdin is not a PIPE. If the awaiting task is cancelled, the reads
   // and the write stop and the child keeps running.
   Coro<CommunicateResult> communicate(std::optional<std::string> input = std::nullopt) const;
@@ -116,6 +115,9 @@ class Process {
   void kill() const;       // SIGKILL
 
  private:
+  friend class internal::ProcessAccess;
+  explicit Process(std::shared_ptr<internal::ProcessOwner> owner) : owner_(std::move(owner)) {}
+
   std::shared_ptr<internal::ProcessOwner> owner_;
 };
 
@@ -127,7 +129,7 @@ class Process {
 //    run ("create_subprocess_exec: 'nosuch': No such file or directory") or the
 //    working directory cannot be entered (its message names the directory);
 //    also EMFILE and such. No child is left behind.
-//  - std::invalid_argument for impossible options (STDOUT for stdin or stdout,
+//  - aio::ValueError for impossible options (STDOUT for stdin or stdout,
 //    limit 0, a variable name with '=').
 // Must be awaited inside a task (std::runtime_error otherwise).
 Coro<Process> create_subprocess_exec(std::string program, std::vector<std::string> args = {},

@@ -8,8 +8,6 @@
 // Everything waits on real events (pipes, pidfds); nothing sleeps. The
 // virtual-time test loop is fine for that: with no timer pending it blocks in
 // epoll like a real loop.
-//
-// Rule numbers cited here are those of docs/design/asyncio_rules.md.
 #include "subprocess/subprocess.h"
 
 #include <signal.h>
@@ -113,7 +111,7 @@ AIO_TEST(Process, CommunicateWithoutInputClosesStdin) {
 
 AIO_TEST(Process, CommunicateInputNeedsAStdinPipe) {
   Process process = co_await create_subprocess_exec("/bin/true", {}, with_streams(DEVNULL, PIPE));
-  EXPECT_THROW(co_await process.communicate("x"), std::invalid_argument);
+  EXPECT_THROW(co_await process.communicate("x"), aio::ValueError);
   auto [out, err] = co_await process.communicate();
   EXPECT_EQ(out, "");
   EXPECT_EQ(co_await process.wait(), 0);
@@ -203,7 +201,8 @@ AIO_TEST(Process, WaitWaitsForThePipesToClose) {
   EXPECT_EQ(co_await waiter, 0);
 }
 
-// Several tasks wait at once (rule 63); all get the returncode.
+// Several tasks wait at once (docs/design/asyncio_rules.md#rule-63); all get
+// the returncode.
 AIO_TEST(Process, ConcurrentWaits) {
   Process process = co_await create_subprocess_exec("/bin/cat", {}, with_streams(PIPE, DEVNULL));
   std::vector<Task<int>> waiters;
@@ -296,7 +295,7 @@ AIO_TEST(Process, LimitAppliesToThePipeReaders) {
   EXPECT_EQ(co_await process.std_out()->read(), "0123456789abcdef\n");  // nothing was consumed
   EXPECT_EQ(co_await process.wait(), 0);
   options.limit = 0;
-  EXPECT_THROW(co_await create_subprocess_shell("exit 0", options), std::invalid_argument);
+  EXPECT_THROW(co_await create_subprocess_shell("exit 0", options), aio::ValueError);
 }
 
 AIO_TEST(Process, EnvironmentAndWorkingDirectory) {
@@ -454,6 +453,31 @@ AIO_TEST(Process, AThousandChildrenBoundedByASemaphoreLeakNothing) {
   EXPECT_EQ(most_running, kAtOnce);
   EXPECT_EQ(open_descriptors(), descriptors);
   EXPECT_FALSE(has_unreaped_children());
+}
+
+// aio's errors: options a child cannot be started with are an aio::ValueError
+// naming the call.
+AIO_TEST(ProcessErrors, ImpossibleOptionsAreValueErrorsNamingTheCall) {
+  SubprocessOptions options = with_streams(DEVNULL, PIPE);
+  options.limit = 0;
+  const std::vector<std::string> no_arguments;
+  std::string limit_message;
+  try {
+    co_await create_subprocess_exec("/bin/true", no_arguments, options);
+  } catch (const ValueError& error) {
+    limit_message = error.what();
+  }
+  EXPECT_EQ(limit_message, "create_subprocess_exec: limit must be > 0");
+  SubprocessOptions no_stdin = with_streams(DEVNULL, PIPE);
+  Process process = co_await create_subprocess_exec("/bin/true", no_arguments, no_stdin);
+  std::string input_message;
+  try {
+    co_await process.communicate("x");
+  } catch (const ValueError& error) {
+    input_message = error.what();
+  }
+  EXPECT_EQ(input_message, "communicate: input given, but stdin is not a PIPE");
+  EXPECT_EQ(co_await process.wait(), 0);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "async/future.h"
 #include "async/loop.h"
 #include "net/address.h"
+#include "net/server.h"
 #include "net/transport.h"
 
 namespace aio::internal {
@@ -65,6 +66,13 @@ class ServerState : public std::enable_shared_from_this<ServerState>, private Lo
   std::unordered_set<Transport*> connections_;
   std::vector<Future<void>> idle_waiters_;
   TimerHandle resume_accepting_;
+};
+
+// The Server handle of a state: Server's constructor from it is private
+// (users get servers from create_server / start_server).
+class ServerAccess {
+ public:
+  static Server server(std::shared_ptr<ServerState> state) { return Server(std::move(state)); }
 };
 
 }  // namespace aio::internal

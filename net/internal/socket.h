@@ -46,7 +46,7 @@ class FileDescriptor {
 
 // std::system_error(error, "<what>: <strerror>"), e.g. "connect to 127.0.0.1:9: Connection refused".
 inline std::system_error os_error(int error, const std::string& what) {
-  return std::system_error(error, std::generic_category(), what);
+  return std::system_error(error, std::system_category(), what);
 }
 
 // True for the errors that mean "the peer went away" (asyncio's

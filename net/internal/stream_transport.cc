@@ -1,5 +1,4 @@
 #include "net/internal/stream_transport.h"
-#include "async/internal/loop_access.h"
 
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -15,25 +14,21 @@
 #include <system_error>
 #include <utility>
 
+#include "async/errors.h"
 #include "net/internal/server_state.h"
 #include "net/internal/socket.h"
+#include "net/internal/transport_core.h"
 
 namespace aio::internal {
 namespace {
 
-// asyncio's flow-control defaults (transports.py _FlowControlMixin).
-constexpr std::size_t kDefaultHighWater = 64 * 1024;
-// After this many writes to a lost connection, warn once (asyncio's
-// LOG_THRESHOLD_FOR_CONNLOST_WRITES).
-constexpr int kLostWritesBeforeWarning = 5;
 // Vectors handed to one writev (Linux's UIO_MAXIOV is 1024).
 constexpr std::size_t kMaxWritevChunks = 64;
 
-class StreamTransport final : public Transport, private IoWatcher, private LoopResource {
+class StreamTransport final : public Transport, public TransportCore<StreamTransport, BaseProtocol> {
  public:
   StreamTransport(EventLoop& loop, int fd, std::shared_ptr<BaseProtocol> protocol, StreamTransportOptions options)
-      : loop_(loop),
-        fd_(fd),
+      : TransportCore(loop, fd, nullptr),
         is_socket_(options.socket),
         reading_paused_(!options.start_reading),
         watch_peer_close_(!options.socket && !options.start_reading),
@@ -44,21 +39,15 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
 
   ~StreamTransport() override {
     if (server_) server_->detach(this);
-    if (fd_ >= 0) {
-      if (registered_) internal::LoopAccess::unwatch_io(loop_, fd_);
-      ::close(fd_);
-    }
-    if (tracked_by_loop()) internal::LoopAccess::untrack_resource(loop_, this);
   }
 
   void start(bool call_connection_made) {
-    self_ = std::static_pointer_cast<StreamTransport>(shared_from_this());
-    internal::LoopAccess::track_resource(loop_, this);
+    start_tracking(std::static_pointer_cast<StreamTransport>(shared_from_this()));
     if (server_) server_->attach(this);
     try {
       update_interest();
     } catch (...) {
-      self_.reset();
+      abandon_start();
       if (server_) server_->detach(this);
       throw;
     }
@@ -78,10 +67,7 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
     if (closing_) return;
     closing_ = true;
     update_interest_quietly();
-    if (write_size() == 0) {
-      ++lost_connection_count_;
-      schedule_connection_lost(nullptr);
-    }
+    if (write_size() == 0 && lost_count_ == 0) finish_close();
   }
 
   void set_protocol(std::shared_ptr<BaseProtocol> protocol) override {
@@ -123,9 +109,9 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
 
   // --- WriteTransport --------------------------------------------------------
   void write(std::string_view data) override {
-    if (eof_requested_) throw std::runtime_error("Cannot call write() after write_eof()");
+    if (eof_requested_) throw RuntimeError("Cannot call write() after write_eof()");
     if (data.empty()) return;
-    if (lost_connection_count_ > 0) {
+    if (lost_count_ > 0) {
       note_write_after_loss();
       return;
     }
@@ -145,12 +131,12 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
     } else {
       write_buffer_.append(data);
     }
-    maybe_pause_protocol();
+    maybe_pause_protocol(write_size());
   }
 
   void writelines(std::span<const std::string_view> chunks) override {
-    if (eof_requested_) throw std::runtime_error("Cannot call writelines() after write_eof()");
-    if (lost_connection_count_ > 0) {
+    if (eof_requested_) throw RuntimeError("Cannot call writelines() after write_eof()");
+    if (lost_count_ > 0) {
       note_write_after_loss();
       return;
     }
@@ -196,7 +182,7 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
     }
     if (write_size() == 0) return;
     if (was_empty) update_interest_quietly();
-    maybe_pause_protocol();
+    maybe_pause_protocol(write_size());
   }
 
   void write_eof() override {
@@ -215,19 +201,13 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
   std::size_t get_write_buffer_size() const override { return write_size(); }
 
   void set_write_buffer_limits(std::optional<std::size_t> high, std::optional<std::size_t> low) override {
-    std::size_t new_high = high ? *high : (low ? 4 * *low : kDefaultHighWater);
-    std::size_t new_low = low ? *low : new_high / 4;
-    if (new_low > new_high) {
-      throw std::invalid_argument("set_write_buffer_limits: high (" + std::to_string(new_high) +
-                                  ") must be >= low (" + std::to_string(new_low) + ")");
-    }
-    high_water_ = new_high;
-    low_water_ = new_low;
-    maybe_pause_protocol();
+    set_write_buffer_limits_to(high, low, write_size());
   }
-  std::pair<std::size_t, std::size_t> get_write_buffer_limits() const override { return {low_water_, high_water_}; }
+  std::pair<std::size_t, std::size_t> get_write_buffer_limits() const override { return write_buffer_limits(); }
 
  private:
+  friend class TransportCore<StreamTransport, BaseProtocol>;
+
   std::size_t write_size() const noexcept { return write_buffer_.size() - write_offset_; }
   const char* read_error_message() const noexcept {
     return is_socket_ ? "Fatal read error on socket transport" : "Fatal read error on pipe transport";
@@ -248,16 +228,16 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
 
   // --- readiness -------------------------------------------------------------
   void on_io(std::uint32_t events) override {
-    if (fd_ < 0 || !registered_) return;  // closed earlier in this poll
+    if (!watching()) return;  // closed earlier in this poll
     // No reference is taken here: the transport cannot be freed inside the
     // callbacks below. Closing it only schedules connection_lost (call_soon,
     // which holds the loop's reference), and the loop's own reference is
     // dropped only there or when the loop closes.
     if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && is_reading() && !eof_received_) read_ready();
-    if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) && write_size() > 0 && lost_connection_count_ == 0) {
+    if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) && write_size() > 0 && lost_count_ == 0) {
       write_ready();
     }
-    if (watch_peer_close_ && (events & (EPOLLHUP | EPOLLERR)) && fd_ >= 0 && lost_connection_count_ == 0 &&
+    if (watch_peer_close_ && (events & (EPOLLHUP | EPOLLERR)) && fd_ >= 0 && lost_count_ == 0 &&
         write_size() == 0) {
       force_close(nullptr);  // the reading end closed while nothing was pending
     }
@@ -268,7 +248,7 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
       std::span<char> buffer;
       try {
         buffer = buffered_protocol_->get_buffer(0);
-        if (buffer.empty()) throw std::runtime_error("get_buffer() returned an empty buffer");
+        if (buffer.empty()) throw RuntimeError("BufferedProtocol.get_buffer() returned an empty buffer");
       } catch (...) {
         fatal_error(std::current_exception(), "Fatal error: protocol.get_buffer() call failed.");
         return;
@@ -338,80 +318,30 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
       write_buffer_.erase(0, write_offset_);  // keep the buffer from growing without bound
       write_offset_ = 0;
     }
-    maybe_resume_protocol();
+    maybe_resume_protocol(write_size());
     if (write_size() > 0) return;
     update_interest_quietly();
     if (closing_) {
-      ++lost_connection_count_;
-      schedule_connection_lost(nullptr);
+      if (lost_count_ == 0) finish_close();
     } else if (eof_requested_) {
       ::shutdown(fd_, SHUT_WR);
     }
   }
 
-  // --- flow control ----------------------------------------------------------
-  void maybe_pause_protocol() {
-    if (protocol_paused_ || write_size() <= high_water_ || !protocol_) return;
-    protocol_paused_ = true;
-    try {
-      protocol_->pause_writing();
-    } catch (...) {
-      report(std::current_exception(), "protocol.pause_writing() failed");
-    }
-  }
-  void maybe_resume_protocol() {
-    if (!protocol_paused_ || write_size() > low_water_ || !protocol_) return;
-    protocol_paused_ = false;
-    try {
-      protocol_->resume_writing();
-    } catch (...) {
-      report(std::current_exception(), "protocol.resume_writing() failed");
-    }
-  }
-
   // --- interest --------------------------------------------------------------
   void update_interest() {
-    if (fd_ < 0) return;
     std::uint32_t wanted = 0;
     if (!closing_ && !reading_paused_ && !eof_received_) wanted |= EPOLLIN;
-    if (write_size() > 0 && lost_connection_count_ == 0) wanted |= EPOLLOUT;
+    if (write_size() > 0 && lost_count_ == 0) wanted |= EPOLLOUT;
     // A write pipe stays registered with no events: epoll still reports
     // EPOLLERR when the reading end closes, which is how a child that exited
     // is noticed (asyncio's write pipe transport watches for this too).
-    const bool keep_registered = watch_peer_close_ && lost_connection_count_ == 0;
-    if (registered_ && wanted == registered_events_) return;
-    if (wanted == 0 && !keep_registered) {
-      if (registered_) internal::LoopAccess::unwatch_io(loop_, fd_);
-      registered_ = false;
-    } else {
-      internal::LoopAccess::watch_io(loop_, fd_, this, wanted, registered_);
-      registered_ = true;
-    }
-    registered_events_ = wanted;
-  }
-  // epoll refuses a registration only for a descriptor it cannot watch, which
-  // an open socket it watched before is not; if it does, the connection is lost.
-  void update_interest_quietly() noexcept {
-    try {
-      update_interest();
-    } catch (...) {
-      force_close(std::current_exception());
-    }
+    set_interest(wanted, /*keep_registered=*/watch_peer_close_ && lost_count_ == 0);
   }
 
   // --- errors and closing ----------------------------------------------------
   void note_write_after_loss() {
-    if (++lost_connection_count_ > kLostWritesBeforeWarning && !warned_lost_writes_) {
-      warned_lost_writes_ = true;
-      std::fprintf(stderr, "aio: socket.send() raised exception (writes to a lost connection are dropped).\n");
-    }
-  }
-
-  void report(std::exception_ptr error, const std::string& message) {
-    ExceptionContext context;
-    context.message = message;
-    context.exception = std::move(error);
-    loop_.call_exception_handler(context);
+    note_dropped_write(lost_count_, "aio: socket.send() raised exception (writes to a lost connection are dropped).");
   }
 
   void fatal_os_error(int error, const char* message) {
@@ -421,49 +351,12 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
     force_close(exception);
   }
 
-  void fatal_error(std::exception_ptr error, const char* message) {
-    report(error, message);
-    force_close(std::move(error));
-  }
-
-  void force_close(std::exception_ptr error) {
-    if (lost_connection_count_ > 0) return;
+  // TransportCore's hooks.
+  void drop_write_buffer() noexcept {
     write_buffer_.clear();
     write_offset_ = 0;
-    closing_ = true;
-    ++lost_connection_count_;
-    if (fd_ >= 0 && registered_) {
-      internal::LoopAccess::unwatch_io(loop_, fd_);
-      registered_ = false;
-      registered_events_ = 0;
-    }
-    schedule_connection_lost(std::move(error));
   }
-
-  void schedule_connection_lost(std::exception_ptr error) {
-    if (fd_ >= 0 && registered_) {
-      internal::LoopAccess::unwatch_io(loop_, fd_);
-      registered_ = false;
-      registered_events_ = 0;
-    }
-    loop_.call_soon([self = self_, error = std::move(error)]() mutable {
-      if (self) self->call_connection_lost(std::move(error));
-    });
-  }
-
-  // The loop is closing with this connection still open (a program that ends
-  // without closing it): close the descriptor and break the cycle with the
-  // protocol, without callbacks (nothing can be scheduled any more).
-  void on_loop_close() noexcept override {
-    std::shared_ptr<StreamTransport> keep = std::move(self_);
-    closing_ = true;
-    if (lost_connection_count_ == 0) ++lost_connection_count_;
-    write_buffer_.clear();
-    write_offset_ = 0;
-    registered_ = false;
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-    protocol_.reset();
+  void release_references() noexcept {
     previous_protocol_.reset();
     stream_protocol_ = nullptr;
     buffered_protocol_ = nullptr;
@@ -473,59 +366,17 @@ class StreamTransport final : public Transport, private IoWatcher, private LoopR
     }
   }
 
-  void call_connection_lost(std::exception_ptr error) {
-    std::shared_ptr<StreamTransport> keep = std::move(self_);
-    internal::LoopAccess::untrack_resource(loop_, this);
-    if (protocol_) {
-      try {
-        protocol_->connection_lost(std::move(error));
-      } catch (...) {
-        report(std::current_exception(), "protocol.connection_lost() failed");
-      }
-    }
-    if (fd_ >= 0) {
-      if (registered_) internal::LoopAccess::unwatch_io(loop_, fd_);
-      registered_ = false;
-      registered_events_ = 0;
-      ::close(fd_);
-      fd_ = -1;
-    }
-    // Break the transport <-> protocol cycle (asyncio sets _protocol = None).
-    protocol_.reset();
-    previous_protocol_.reset();
-    stream_protocol_ = nullptr;
-    buffered_protocol_ = nullptr;
-    if (server_) {
-      server_->detach(this);
-      server_.reset();
-    }
-  }
-
-  EventLoop& loop_;
-  int fd_;
   const bool is_socket_;
   bool reading_paused_;
   const bool watch_peer_close_;  // a write pipe: notice the reader going away
-  bool registered_ = false;      // in the loop's epoll set
-  bool closing_ = false;
   bool eof_requested_ = false;
   bool eof_received_ = false;  // the peer's EOF was read: no more reading
-  bool protocol_paused_ = false;
-  bool warned_lost_writes_ = false;
-  int lost_connection_count_ = 0;
-  std::uint32_t registered_events_ = 0;
-  std::size_t high_water_ = kDefaultHighWater;
-  std::size_t low_water_ = kDefaultHighWater / 4;
   std::string write_buffer_;
   std::size_t write_offset_ = 0;
-  std::shared_ptr<BaseProtocol> protocol_;
   std::shared_ptr<BaseProtocol> previous_protocol_;  // see set_protocol
   Protocol* stream_protocol_ = nullptr;
   BufferedProtocol* buffered_protocol_ = nullptr;
   std::shared_ptr<ServerState> server_;
-  // The loop's reference: set while the connection is open, dropped after
-  // connection_lost.
-  std::shared_ptr<StreamTransport> self_;
   mutable std::optional<SocketAddress> peer_;
   mutable std::optional<SocketAddress> sockname_;
 };

@@ -14,6 +14,10 @@
 // The interest set follows the state: EPOLLIN while reading, EPOLLOUT while
 // data is buffered; with neither, the descriptor leaves epoll (epoll would
 // otherwise keep reporting a hang-up nobody listens for).
+//
+// Flow control and the close path (force_close, connection_lost from the
+// loop, on_loop_close) are the ones every aio transport shares:
+// net/internal/transport_core.h.
 #ifndef AIO_NET_INTERNAL_STREAM_TRANSPORT_H_
 #define AIO_NET_INTERNAL_STREAM_TRANSPORT_H_
 

@@ -116,7 +116,7 @@ Certificate make_certificate(EVP_PKEY* key, const CertificateRequest& request) {
 
 std::FILE* open_for_writing(const std::string& path) {
   std::FILE* file = std::fopen(path.c_str(), "wb");
-  if (file == nullptr) throw std::system_error(errno, std::generic_category(), "test certificates: " + path);
+  if (file == nullptr) throw std::system_error(errno, std::system_category(), "test certificates: " + path);
   return file;
 }
 
@@ -145,12 +145,26 @@ std::string temporary_parent() {
   return "/tmp";
 }
 
+// A leaf certificate issued by `ca`, written with its new key to <stem>.pem
+// and <stem>.key, whose paths go to `cert_file` and `key_file`.
+void issue_leaf(const std::string& stem, CertificateRequest request, X509* ca, EVP_PKEY* ca_key,
+                std::string& cert_file, std::string& key_file) {
+  request.issuer = ca;
+  request.issuer_key = ca_key;
+  Key key = make_key();
+  Certificate certificate = make_certificate(key.get(), request);
+  cert_file = stem + ".pem";
+  key_file = stem + ".key";
+  write_pem(cert_file, {certificate.get()});
+  write_pem(key_file, {}, key.get());
+}
+
 }  // namespace
 
 TestCertificates::TestCertificates(const std::string& parent) {
   std::string pattern = (parent.empty() ? temporary_parent() : parent) + "/aio-tls-XXXXXX";
   if (::mkdtemp(pattern.data()) == nullptr) {
-    throw std::system_error(errno, std::generic_category(), "test certificates: mkdtemp " + pattern);
+    throw std::system_error(errno, std::system_category(), "test certificates: mkdtemp " + pattern);
   }
   directory = pattern;
   try {
@@ -162,26 +176,11 @@ TestCertificates::TestCertificates(const std::string& parent) {
     write_pem(ca_file, {ca.get()});
     ca_pem = to_pem(ca.get());
 
-    Key server_key = make_key();
-    Certificate server = make_certificate(server_key.get(), {.common_name = "localhost",
-                                                             .issuer = ca.get(),
-                                                             .issuer_key = ca_key.get(),
-                                                             .subject_alt_name = localhost,
-                                                             .extended_key_usage = "serverAuth"});
-    server_cert_file = directory + "/server.pem";
-    server_key_file = directory + "/server.key";
-    write_pem(server_cert_file, {server.get()});
-    write_pem(server_key_file, {}, server_key.get());
-
-    Key client_key = make_key();
-    Certificate client = make_certificate(client_key.get(), {.common_name = "aio test client",
-                                                             .issuer = ca.get(),
-                                                             .issuer_key = ca_key.get(),
-                                                             .extended_key_usage = "clientAuth"});
-    client_cert_file = directory + "/client.pem";
-    client_key_file = directory + "/client.key";
-    write_pem(client_cert_file, {client.get()});
-    write_pem(client_key_file, {}, client_key.get());
+    const CertificateRequest server{
+        .common_name = "localhost", .subject_alt_name = localhost, .extended_key_usage = "serverAuth"};
+    issue_leaf(directory + "/server", server, ca.get(), ca_key.get(), server_cert_file, server_key_file);
+    const CertificateRequest client{.common_name = "aio test client", .extended_key_usage = "clientAuth"};
+    issue_leaf(directory + "/client", client, ca.get(), ca_key.get(), client_cert_file, client_key_file);
 
     Key self_signed_key = make_key();
     Certificate self_signed = make_certificate(
@@ -193,16 +192,8 @@ TestCertificates::TestCertificates(const std::string& parent) {
     Certificate other_ca = make_certificate(other_ca_key.get(), {.common_name = "aio other CA", .is_ca = true});
     other_ca_file = directory + "/other_ca.pem";
     write_pem(other_ca_file, {other_ca.get()});
-    Key other_server_key = make_key();
-    Certificate other_server = make_certificate(other_server_key.get(), {.common_name = "localhost",
-                                                                         .issuer = other_ca.get(),
-                                                                         .issuer_key = other_ca_key.get(),
-                                                                         .subject_alt_name = localhost,
-                                                                         .extended_key_usage = "serverAuth"});
-    other_server_cert_file = directory + "/other_server.pem";
-    other_server_key_file = directory + "/other_server.key";
-    write_pem(other_server_cert_file, {other_server.get()});
-    write_pem(other_server_key_file, {}, other_server_key.get());
+    issue_leaf(directory + "/other_server", server, other_ca.get(), other_ca_key.get(), other_server_cert_file,
+               other_server_key_file);
   } catch (...) {
     std::error_code ignored;
     std::filesystem::remove_all(directory, ignored);

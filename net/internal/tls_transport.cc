@@ -23,6 +23,8 @@
 #include <utility>
 #include <vector>
 
+#include "async/errors.h"
+
 namespace aio::internal {
 namespace {
 
@@ -232,7 +234,7 @@ void TlsTransport::attach_app_protocol(std::shared_ptr<BaseProtocol> protocol) {
   auto* stream = dynamic_cast<Protocol*>(protocol.get());
   auto* buffered = stream ? nullptr : dynamic_cast<BufferedProtocol*>(protocol.get());
   if (stream == nullptr && buffered == nullptr) {
-    throw std::invalid_argument("a TLS transport needs a Protocol or a BufferedProtocol");
+    throw ValueError("start_tls: a TLS transport needs a Protocol or a BufferedProtocol");
   }
   app_protocol_ = std::move(protocol);
   stream_protocol_ = stream;
@@ -369,7 +371,7 @@ void TlsTransport::raw_eof_received() {
   switch (state_) {
     case State::kHandshaking:
       on_handshake_complete(std::make_exception_ptr(
-          std::system_error(ECONNRESET, std::generic_category(), "Connection lost during the SSL handshake")));
+          std::system_error(ECONNRESET, std::system_category(), "Connection lost during the SSL handshake")));
       break;
     case State::kWrapped:
     case State::kShuttingDown:
@@ -400,7 +402,7 @@ void TlsTransport::raw_connection_lost(std::exception_ptr error) {
     if (!handshake_waiter_.done()) {
       handshake_waiter_.set_exception(
           error ? error
-                : std::make_exception_ptr(std::system_error(ECONNRESET, std::generic_category(),
+                : std::make_exception_ptr(std::system_error(ECONNRESET, std::system_category(),
                                                             "Connection lost during the SSL handshake")));
     }
   } else if (app_state_ == AppState::kConnected || app_state_ == AppState::kEof) {
@@ -531,7 +533,7 @@ int TlsTransport::read_into_buffered_protocol() {
     std::span<char> target;
     try {
       target = buffered_protocol_->get_buffer(hint);
-      if (target.empty()) throw std::runtime_error("get_buffer() returned an empty buffer");
+      if (target.empty()) throw RuntimeError("BufferedProtocol.get_buffer() returned an empty buffer");
     } catch (...) {
       fatal_error(std::current_exception(), "Fatal error: protocol.get_buffer() call failed.",
                   ErrorSource::kAppCallback);
@@ -834,7 +836,7 @@ void TlsTransport::writelines(std::span<const std::string_view> chunks) {
   flush_outgoing();  // one raw write for all the chunks' records
 }
 
-void TlsTransport::write_eof() { throw std::runtime_error("SSL doesn't support half-closes"); }
+void TlsTransport::write_eof() { throw RuntimeError("write_eof: SSL doesn't support half-closes"); }
 
 std::size_t TlsTransport::get_write_buffer_size() const {
   return raw_->get_write_buffer_size() + backlog_.size() + outgoing_.size();

@@ -95,7 +95,7 @@ class TlsTransport final : public Transport {
   // follows (with TimeoutError("SSL shutdown timed out") if the peer never
   // answered). Idempotent.
   void close() override;
-  // Throws std::invalid_argument unless `protocol` is a Protocol or a
+  // Throws aio::ValueError unless `protocol` is a Protocol or a
   // BufferedProtocol (TLS carries a stream).
   void set_protocol(std::shared_ptr<BaseProtocol> protocol) override;
   std::shared_ptr<BaseProtocol> get_protocol() const override { return app_protocol_; }
@@ -112,7 +112,7 @@ class TlsTransport final : public Transport {
   // after 5 such writes) once the transport is closing, as asyncio does.
   void write(std::string_view data) override;
   void writelines(std::span<const std::string_view> chunks) override;
-  // TLS has no half-close: throws std::runtime_error("SSL doesn't support
+  // TLS has no half-close: throws aio::RuntimeError("write_eof: SSL doesn't support
   // half-closes"), asyncio's NotImplementedError.
   void write_eof() override;
   bool can_write_eof() const override { return false; }

@@ -82,7 +82,7 @@ bool ChildProcess::try_reap() noexcept {
         loop_->call_exception_handler(
             {.message = "Unknown child process pid " + std::to_string(pid_) +
                         " (reaped elsewhere), will report returncode 255",
-             .exception = std::make_exception_ptr(std::system_error(error, std::generic_category(), "waitid"))});
+             .exception = std::make_exception_ptr(std::system_error(error, std::system_category(), "waitid"))});
       } catch (...) {
         // A handler that throws cannot stop the bookkeeping below.
       }

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "async/errors.h"
 #include "subprocess/internal/pidfd.h"
 
 extern char** environ;
@@ -86,7 +87,7 @@ class Environment {
  private:
   void add(const std::string& name, const std::string& value) {
     if (name.empty() || name.find('=') != std::string::npos) {
-      throw std::invalid_argument(kCaller + std::string("invalid environment variable name '") + name + "'");
+      throw ValueError(kCaller + std::string("invalid environment variable name '") + name + "'");
     }
     strings_.push_back(name + "=" + value);
   }
@@ -125,9 +126,9 @@ SpawnedChild spawn(const std::string& program, const std::vector<std::string>& a
                    const SubprocessOptions& options) {
   const Stdio streams[3] = {options.std_in, options.std_out, options.std_err};
   if (streams[0].kind() == Stdio::Kind::kStdout || streams[1].kind() == Stdio::Kind::kStdout) {
-    throw std::invalid_argument(kCaller + std::string("STDOUT can only be used for stderr"));
+    throw ValueError(kCaller + std::string("STDOUT can only be used for stderr"));
   }
-  if (program.empty()) throw std::invalid_argument(kCaller + std::string("empty program name"));
+  if (program.empty()) throw ValueError(kCaller + std::string("empty program name"));
 
   SpawnedChild child;
   // The child's ends of the pipes and the low-numbered copies: the child has
@@ -147,7 +148,7 @@ SpawnedChild spawn(const std::string& program, const std::vector<std::string>& a
       }
       case Stdio::Kind::kDescriptor:
         if (streams[stream].fd() < 0) {
-          throw std::invalid_argument(kCaller + std::string("Stdio::from_fd of a negative descriptor"));
+          throw ValueError(kCaller + std::string("Stdio::from_fd of a negative descriptor"));
         }
         sources[stream] = streams[stream].fd();
         break;

@@ -46,7 +46,7 @@ struct SpawnedChild {
 // Starts `program` with `arguments` (argv[1]...; argv[0] is `program`).
 // `program` without a '/' is searched in PATH (posix_spawnp; PATH is read
 // from this process's environment, as execvp does). Throws
-// std::invalid_argument for options that make no sense (STDOUT for stdin or
+// aio::ValueError for options that make no sense (STDOUT for stdin or
 // stdout) and std::system_error with the errno for anything the system
 // refuses, naming the path involved: "create_subprocess_exec: 'prog': No such
 // file or directory", "... working directory '/x': Not a directory". On a
