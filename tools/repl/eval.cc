@@ -1256,48 +1256,18 @@ aio::Coro<Flow> exec_async_with(Interpreter* in, Stmt* s, Frame* f, std::size_t 
       int fl = co_await native->run_scope(in, manager, &enter, &body);
       co_return static_cast<Flow>(fl);
     }
-    TypeObj* type = in->type_of(manager);
-    const Value* aenter = type->lookup("__aenter__");
-    const Value* aexit = type->lookup("__aexit__");
-    if (!aenter || !aexit) {
+  }
+  // The context manager protocol, `with` or `async with` (whose enter and exit
+  // results are awaited): one path for both.
+  const bool awaits = s->is_async;
+  TypeObj* type = in->type_of(manager);
+  const Value* enter = type->lookup(awaits ? "__aenter__" : "__enter__");
+  const Value* exit = type->lookup(awaits ? "__aexit__" : "__exit__");
+  if (!enter || !exit) {
+    if (awaits) {
       in->raise("TypeError", "'" + type->name + "' object does not support the asynchronous context manager protocol" +
                                  (type->lookup("__enter__") ? " (missed 'with' instead of 'async with'?)" : ""));
     }
-    Value exit_fn = *aexit;
-    CallArgs ea;
-    ea.pos.push_back(manager);
-    Value entering = in->call(*aenter, ea);
-    Value entered = co_await in->await_value(std::move(entering));
-    if (item.target) store(*in, *item.target, entered, *f);
-    Flow flow = Flow::kNormal;
-    std::exception_ptr pending;
-    try {
-      flow = co_await with_items_from(in, s, f, index + 1);
-    } catch (...) {
-      pending = std::current_exception();
-    }
-    CallArgs xa;
-    xa.pos.push_back(manager);
-    if (pending) {
-      Value exc = in->exception_from(pending);
-      xa.pos.push_back(Value(in->type_of(exc)));
-      xa.pos.push_back(exc);
-      xa.pos.push_back(Value());
-      Value exiting = in->call(exit_fn, xa);
-      Value suppress = co_await in->await_value(std::move(exiting));
-      if (in->truthy(suppress)) co_return Flow::kNormal;
-      std::rethrow_exception(pending);
-    }
-    xa.pos.resize(4);
-    Value exiting = in->call(exit_fn, xa);
-    co_await in->await_value(std::move(exiting));
-    co_return flow;
-  }
-  // A plain `with` whose body awaits.
-  TypeObj* type = in->type_of(manager);
-  const Value* enter = type->lookup("__enter__");
-  const Value* exit = type->lookup("__exit__");
-  if (!enter || !exit) {
     in->raise("TypeError", "'" + type->name + "' object does not support the context manager protocol" +
                                (type->lookup("__aenter__") ? " (missed 'async' in 'async with'?)" : ""));
   }
@@ -1305,6 +1275,7 @@ aio::Coro<Flow> exec_async_with(Interpreter* in, Stmt* s, Frame* f, std::size_t 
   CallArgs ea;
   ea.pos.push_back(manager);
   Value entered = in->call(*enter, ea);
+  if (awaits) entered = co_await in->await_value(std::move(entered));
   if (item.target) store(*in, *item.target, entered, *f);
   Flow flow = Flow::kNormal;
   std::exception_ptr pending;
@@ -1320,11 +1291,15 @@ aio::Coro<Flow> exec_async_with(Interpreter* in, Stmt* s, Frame* f, std::size_t 
     xa.pos.push_back(Value(in->type_of(exc)));
     xa.pos.push_back(exc);
     xa.pos.push_back(Value());
-    if (in->truthy(in->call(exit_fn, xa))) co_return Flow::kNormal;
+  } else {
+    xa.pos.resize(4);
+  }
+  Value exited = in->call(exit_fn, xa);
+  if (awaits) exited = co_await in->await_value(std::move(exited));
+  if (pending) {
+    if (in->truthy(exited)) co_return Flow::kNormal;
     std::rethrow_exception(pending);
   }
-  xa.pos.resize(4);
-  in->call(exit_fn, xa);
   co_return flow;
 }
 

@@ -100,9 +100,25 @@ TEST(Lexer, StringsOfEveryKind) {
   EXPECT_EQ(t[5].text, "{x}");
 }
 
+// A syntax error the lexer or the parser must report exactly as CPython does.
+struct SyntaxErrorCase {
+  const char* source;
+  const char* kind;
+  const char* message;
+  int line;
+  int column;
+};
+
+void expect_syntax_error(const SyntaxErrorCase& c) {
+  SyntaxError e = syntax_error_of(c.source);
+  EXPECT_EQ(e.kind, c.kind) << c.source;
+  EXPECT_EQ(e.message, c.message) << c.source;
+  EXPECT_EQ(e.line, c.line) << c.source;
+  EXPECT_EQ(e.column, c.column) << c.source;
+}
+
 TEST(Lexer, Errors) {
-  struct Case { const char* source; const char* kind; const char* message; int line; int column; };
-  const Case cases[] = {
+  const SyntaxErrorCase cases[] = {
       {"s = 'abc\n", "SyntaxError", "unterminated string literal (detected at line 1)", 1, 5},
       {"x = \"\"\"abc\n", "SyntaxError", "unterminated triple-quoted string literal (detected at line 2)", 1, 5},
       {"x = (1 +\n", "SyntaxError", "'(' was never closed", 1, 5},
@@ -114,18 +130,11 @@ TEST(Lexer, Errors) {
       {"(]\n", "SyntaxError", "closing parenthesis ']' does not match opening parenthesis '('", 1, 2},
       {"x = 1j\n", "SyntaxError", "complex numbers are not supported by the aio REPL", 1, 5},
   };
-  for (const Case& c : cases) {
-    SyntaxError e = syntax_error_of(c.source);
-    EXPECT_EQ(e.kind, c.kind) << c.source;
-    EXPECT_EQ(e.message, c.message) << c.source;
-    EXPECT_EQ(e.line, c.line) << c.source;
-    EXPECT_EQ(e.column, c.column) << c.source;
-  }
+  for (const SyntaxErrorCase& c : cases) expect_syntax_error(c);
 }
 
 TEST(Parser, ErrorsAsCPythonReportsThem) {
-  struct Case { const char* source; const char* kind; const char* message; int line; int column; };
-  const Case cases[] = {
+  const SyntaxErrorCase cases[] = {
       {"if x\n  pass\n", "SyntaxError", "expected ':'", 1, 5},
       {"if True:\npass\n", "IndentationError", "expected an indented block after 'if' statement on line 1", 2, 1},
       {"5 = x\n", "SyntaxError", "cannot assign to literal here. Maybe you meant '==' instead of '='?", 1, 1},
@@ -146,13 +155,8 @@ TEST(Parser, ErrorsAsCPythonReportsThem) {
       {"try:\n    pass\n", "SyntaxError", "expected 'except' or 'finally' block", 3, 1},
       {"async def f():\n    return [x async for x in y]\n", "SyntaxError", "asynchronous comprehension outside async function", 0, 0},
   };
-  for (const Case& c : cases) {
-    if (c.line == 0) continue;  // checked below
-    SyntaxError e = syntax_error_of(c.source);
-    EXPECT_EQ(e.kind, c.kind) << c.source;
-    EXPECT_EQ(e.message, c.message) << c.source;
-    EXPECT_EQ(e.line, c.line) << c.source;
-    EXPECT_EQ(e.column, c.column) << c.source;
+  for (const SyntaxErrorCase& c : cases) {
+    if (c.line != 0) expect_syntax_error(c);  // line 0: checked below
   }
   // Top-level await is accepted where python -m asyncio accepts it.
   EXPECT_NO_THROW(parse_program("await x\n", "<stdin>", [] { ParseOptions o; o.top_level_await = true; return o; }()));
