@@ -19,17 +19,8 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 outputs="${TEST_UNDECLARED_OUTPUTS_DIR:-$TEST_TMPDIR/outputs}"
 mkdir -p "$outputs"
 
-cp -rL docs/site_html "$TEST_TMPDIR/site"  # real files: the server refuses symlinks out of its root
-tools/static_server/docs_server --root="$TEST_TMPDIR/site" --port=0 >"$TEST_TMPDIR/server.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-url=""
-for _ in $(seq 200); do
-  url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+/' "$TEST_TMPDIR/server.log" || true)
-  [[ -n "$url" ]] && break
-  sleep 0.05
-done
-[[ -n "$url" ]] || fail "the docs server printed no URL: $(cat "$TEST_TMPDIR/server.log")"
+source docs/tools/docs_server_testing.sh
+start_docs_server
 
 # The flags that work on this machine (no network: no background requests).
 run=0

@@ -6,19 +6,8 @@ set -euo pipefail
 cd "${TEST_SRCDIR}/${TEST_WORKSPACE}"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# The sandbox links every input file from elsewhere, and the server refuses
-# symlinks that leave its root: serve a real copy of the site.
-cp -rL docs/site_html "$TEST_TMPDIR/site"
-tools/static_server/docs_server --root="$TEST_TMPDIR/site" --port=0 >"$TEST_TMPDIR/server.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-url=""
-for _ in $(seq 200); do
-  url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+/' "$TEST_TMPDIR/server.log" || true)
-  [[ -n "$url" ]] && break
-  sleep 0.05
-done
-[[ -n "$url" ]] || fail "no URL printed: $(cat "$TEST_TMPDIR/server.log")"
+source docs/tools/docs_server_testing.sh
+start_docs_server
 
 /usr/bin/python3 - "$url" <<'PY'
 import http.client, sys, urllib.parse
