@@ -471,6 +471,15 @@ bool StreamWriter::can_write_eof() const { return require_transport(owner_->stat
 std::any StreamWriter::get_extra_info(std::string_view name) const {
   return require_transport(owner_->state).get_extra_info(name);
 }
+namespace {
+std::optional<SocketAddress> address_info(const std::any& info) {
+  if (const auto* address = std::any_cast<SocketAddress>(&info)) return *address;
+  return std::nullopt;
+}
+}  // namespace
+
+std::optional<SocketAddress> StreamWriter::peername() const { return address_info(get_extra_info("peername")); }
+std::optional<SocketAddress> StreamWriter::sockname() const { return address_info(get_extra_info("sockname")); }
 const std::shared_ptr<Transport>& StreamWriter::transport() const { return owner_->state->transport(); }
 
 Coro<void> StreamWriter::start_tls(std::shared_ptr<TlsLayer> ssl, std::string server_hostname,

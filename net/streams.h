@@ -151,6 +151,11 @@ class StreamWriter {
   void write_eof();
   bool can_write_eof() const;
   std::any get_extra_info(std::string_view name) const;
+  // get_extra_info("peername") and ("sockname"), typed: the remote and local
+  // addresses of the connection, or nothing for a pipe (or once the transport
+  // forgot them). Throws aio::RuntimeError when the writer has no transport.
+  std::optional<SocketAddress> peername() const;
+  std::optional<SocketAddress> sockname() const;
   const std::shared_ptr<Transport>& transport() const;
   // Upgrades the connection to TLS (asyncio StreamWriter.start_tls): the reader
   // and writer continue on the encrypted connection.

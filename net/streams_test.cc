@@ -248,6 +248,11 @@ AIO_TEST(Streams, EchoServerAndClient) {
     EXPECT_EQ(co_await reader.readline(), "hello\n");
     EXPECT_EQ(co_await reader.readline(), "world\n");
     EXPECT_EQ(std::any_cast<SocketAddress>(writer.get_extra_info("peername")).port(), port_of(server));
+    // The typed accessors: no std::any_cast needed.
+    std::optional<SocketAddress> peer = writer.peername();
+    std::optional<SocketAddress> local = writer.sockname();
+    EXPECT_TRUE(peer && peer->port() == port_of(server) && peer->host() == "127.0.0.1");
+    EXPECT_TRUE(local && local->host() == "127.0.0.1" && local->port() != port_of(server));
     EXPECT_TRUE(writer.can_write_eof());
     writer.write_eof();  // the server sees EOF, closes its side
     EXPECT_EQ(co_await reader.read(), "");

@@ -3,6 +3,7 @@
 // to compare its CPU per request with a hand-written epoll server.
 //
 //   echo_server [--port=N] [--host=ADDRESS] [--mode=streams|protocol]
+// (--port=0 takes a free port; the address is printed on the first line)
 //
 // The port defaults to $PORT, then 8888. Runs until Ctrl-C or SIGTERM.
 #include <csignal>
@@ -74,8 +75,8 @@ Flags parse_flags(int argc, char** argv) {
     std::fprintf(stderr, "--mode must be streams or protocol, not '%s'\n", flags.mode.c_str());
     std::exit(2);
   }
-  if (flags.port <= 0 || flags.port > 65535) {
-    std::fprintf(stderr, "--port must be 1..65535\n");
+  if (flags.port < 0 || flags.port > 65535) {
+    std::fprintf(stderr, "--port must be 0..65535 (0: a free port, printed)\n");
     std::exit(2);
   }
   return flags;

@@ -27,10 +27,17 @@ $output"
 
 # The echo server: both modes answer, bad flags are refused.
 for mode in streams protocol; do
-  port=$((20000 + RANDOM % 20000))
-  docs/examples/echo_server --port=$port --mode=$mode >"$TEST_TMPDIR/server.log" &
+  # Port 0: the server takes a free one and prints it (a fixed or random
+  # port can collide with whatever else runs on the machine).
+  docs/examples/echo_server --port=0 --mode=$mode >"$TEST_TMPDIR/server.log" &
   server=$!
-  for _ in $(seq 100); do grep -q "echo server" "$TEST_TMPDIR/server.log" && break; sleep 0.05; done
+  port=""
+  for _ in $(seq 200); do
+    port=$(grep -oE 'on 127\.0\.0\.1:[0-9]+' "$TEST_TMPDIR/server.log" | grep -oE '[0-9]+$' || true)
+    [[ -n "$port" ]] && break
+    sleep 0.05
+  done
+  [[ -n "$port" ]] || fail "echo_server --mode=$mode printed no address"
   exec 3<>/dev/tcp/127.0.0.1/$port
   printf 'ping %s\n' "$mode" >&3
   read -r reply <&3

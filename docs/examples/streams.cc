@@ -5,13 +5,15 @@
 #include <set>
 #include <string>
 
+#include <optional>
+
 #include "aio.h"
 
 // [START echo_server]
 aio::Coro<void> handle_echo(aio::StreamReader reader, aio::StreamWriter writer) {
   std::string data = co_await reader.read(100);
-  auto peer = std::any_cast<aio::SocketAddress>(writer.get_extra_info("peername"));
-  std::printf("server received '%s' from %s\n", data.c_str(), peer.host().c_str());
+  std::optional<aio::SocketAddress> peer = writer.peername();  // get_extra_info('peername')
+  std::printf("server received '%s' from %s\n", data.c_str(), peer ? peer->host().c_str() : "?");
   writer.write(data);
   co_await writer.drain();
   writer.close();
