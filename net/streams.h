@@ -38,6 +38,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -217,6 +218,39 @@ Coro<Server> start_server(ClientConnected handler, std::string host, std::uint16
                           ServeOptions options = {}, StreamOptions stream_options = {});
 Coro<Server> start_unix_server(ClientConnected handler, std::string path, ServeOptions options = {},
                                StreamOptions stream_options = {});
+
+namespace internal {
+template <class Handler>
+constexpr bool kIsPlainClientCallback =
+    std::is_invocable_v<Handler&, StreamReader, StreamWriter> &&
+    std::is_void_v<std::invoke_result_t<Handler&, StreamReader, StreamWriter>>;
+
+// A plain callback as a handler: called once per connection; it may keep the
+// streams (for a task it spawns): the connection closes when the last writer
+// handle goes.
+template <class Handler>
+ClientConnected from_plain_callback(Handler handler) {
+  return [handler = std::move(handler)](StreamReader reader, StreamWriter writer) mutable -> Coro<void> {
+    handler(std::move(reader), std::move(writer));
+    co_return;
+  };
+}
+}  // namespace internal
+
+// start_server with asyncio's other form of client_connected_cb: a plain
+// function `void(StreamReader, StreamWriter)` (it may spawn a task).
+template <class Handler, class = std::enable_if_t<internal::kIsPlainClientCallback<Handler>>>
+Coro<Server> start_server(Handler handler, std::string host, std::uint16_t port, ServeOptions options = {},
+                          StreamOptions stream_options = {}) {
+  return start_server(internal::from_plain_callback(std::move(handler)), std::move(host), port, std::move(options),
+                      std::move(stream_options));
+}
+template <class Handler, class = std::enable_if_t<internal::kIsPlainClientCallback<Handler>>>
+Coro<Server> start_unix_server(Handler handler, std::string path, ServeOptions options = {},
+                               StreamOptions stream_options = {}) {
+  return start_unix_server(internal::from_plain_callback(std::move(handler)), std::move(path), std::move(options),
+                           std::move(stream_options));
+}
 
 namespace internal {
 // For aio's subprocess support: streams over one end of a pipe (`fd`, taken

@@ -237,6 +237,37 @@ Coro<void> echo_lines(StreamReader reader, StreamWriter writer) {
   co_await writer.wait_closed();
 }
 
+// asyncio's client_connected_cb may be a plain function; this one spawns the
+// task that serves the connection, and the connection stays open for it.
+AIO_TEST(Streams, APlainCallbackHandlerMaySpawnATask) {
+  const std::size_t descriptors = testing::open_descriptor_count();
+  {
+    std::vector<Task<void>> spawned;
+    Server server = co_await start_server(
+        [&spawned](StreamReader reader, StreamWriter writer) {
+          spawned.push_back(create_task(invoke(
+              [](StreamReader r, StreamWriter w) -> Coro<void> {
+                w.write(co_await r.readline());
+                co_await w.drain();
+                w.close();
+                co_await w.wait_closed();
+              },
+              std::move(reader), std::move(writer))));
+        },
+        "127.0.0.1", 0);
+    auto [reader, writer] = co_await open_connection("127.0.0.1", port_of(server));
+    writer.write("plain\n");
+    EXPECT_EQ(co_await reader.readline(), "plain\n");
+    EXPECT_EQ(spawned.size(), 1u);
+    for (Task<void>& task : spawned) co_await task;
+    writer.close();
+    co_await writer.wait_closed();
+    server.close();
+    co_await server.wait_closed();
+  }
+  EXPECT_EQ(testing::open_descriptor_count(), descriptors);
+}
+
 AIO_TEST(Streams, EchoServerAndClient) {
   const std::size_t descriptors = testing::open_descriptor_count();
   {
