@@ -424,6 +424,7 @@ void StreamReader::feed_eof() { state_->feed_eof(); }
 void StreamReader::set_exception(std::exception_ptr error) { state_->set_exception(std::move(error)); }
 std::size_t StreamReader::limit() const { return state_->limit(); }
 std::size_t StreamReader::buffered() const { return state_->buffered(); }
+std::string_view StreamReader::peek() const { return state_->view(); }
 
 // --- StreamWriter ----------------------------------------------------------------
 

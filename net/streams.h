@@ -115,6 +115,9 @@ class StreamReader {
   std::size_t limit() const;
   // Bytes buffered and not read yet.
   std::size_t buffered() const;
+  // The buffered bytes themselves, without consuming them (for tests and
+  // protocol sniffing). Valid until the next read, feed or I/O on this reader.
+  std::string_view peek() const;
 
 
  private:

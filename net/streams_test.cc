@@ -159,6 +159,8 @@ AIO_TEST(StreamReader, LimitOverrunKeepsTheData) {
   }
   EXPECT_EQ(consumed, 8u);
   EXPECT_EQ(reader.buffered(), 8u);  // nothing consumed
+  EXPECT_EQ(reader.peek(), "abcdefgh");  // a view of the buffer: reading it consumes nothing
+  EXPECT_EQ(reader.buffered(), 8u);
   reader.feed_data("!\n");
   try {
     co_await reader.readuntil("!\n");
