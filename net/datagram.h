@@ -15,9 +15,10 @@
 //        }
 //        std::shared_ptr<aio::DatagramTransport> transport_;
 //      };
+//      aio::DatagramOptions options;  // not an aggregate (GCC 12, docs/async.md)
+//      options.local_addr = aio::HostAndPort{"127.0.0.1", 9999};
 //      auto [transport, protocol] = co_await aio::create_datagram_endpoint(
-//          [] { return std::make_shared<Echo>(); },
-//          aio::DatagramOptions{.local_addr = aio::HostAndPort{"127.0.0.1", 9999}});
+//          [] { return std::make_shared<Echo>(); }, options);
 //
 // 2. An awaitable socket for coroutines (asyncio's loop.sock_recvfrom /
 //    sock_sendto on a non-blocking socket, with the socket owned for you):
