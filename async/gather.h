@@ -22,8 +22,10 @@
 
 #include <cstddef>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -35,6 +37,7 @@
 #include "async/future.h"
 #include "async/internal/completion_node.h"
 #include "async/task.h"
+#include "async/timeouts.h"
 
 namespace aio {
 
@@ -65,6 +68,9 @@ class Outcome {
   std::exception_ptr error_;
 };
 
+template <class Result>
+class GatheringFuture;
+
 // The tag for gather's return_exceptions mode.
 struct ReturnExceptions {};
 inline constexpr ReturnExceptions return_exceptions{};
@@ -74,7 +80,7 @@ namespace internal {
 // asyncio's _GatheringFuture: completes when gather is over, and its cancel()
 // cancels the children instead of itself (the gather then ends with
 // CancelledError once they are done).
-class GatheringState final : public FutureStateBase {
+class GatheringState : public FutureStateBase {
  public:
   GatheringState(EventLoop& loop, std::vector<TaskBase*> children, bool return_exceptions)
       : FutureStateBase(loop),
@@ -87,6 +93,7 @@ class GatheringState final : public FutureStateBase {
     }
     if (children_.empty()) finish_now();
   }
+  std::string describe() const override { return "_GatheringFuture"; }
   ~GatheringState() override {
     // Children still running after an early error: nobody will read their
     // results, so their errors are marked as seen when they come, as asyncio's
@@ -100,7 +107,6 @@ class GatheringState final : public FutureStateBase {
     }
   }
 
-  ResultSlot<void>& slot() noexcept { return slot_; }
 
   bool cancel(std::string message) override {
     if (done()) return false;
@@ -149,7 +155,6 @@ class GatheringState final : public FutureStateBase {
   bool return_exceptions_;
   bool cancel_requested_ = false;
   std::string cancel_message_;
-  ResultSlot<void> slot_;
 };
 
 template <class T>
@@ -176,6 +181,14 @@ template <class T>
 Task<T> as_task(Future<T> future) {
   return create_task(await_future(std::move(future)));
 }
+template <class R>
+Coro<R> await_gathering_future(GatheringFuture<R> gathering) {
+  co_return co_await gathering;
+}
+template <class R>
+Task<R> as_task(GatheringFuture<R> gathering) {
+  return create_task(await_gathering_future(std::move(gathering)));
+}
 
 template <class Awaitable, class = void>
 struct TaskOf {
@@ -193,6 +206,10 @@ struct TaskOf<Task<T>, void> {
 template <class T>
 struct TaskOf<Future<T>, void> {
   using type = Task<T>;
+};
+template <class R>
+struct TaskOf<GatheringFuture<R>, void> {
+  using type = Task<R>;
 };
 
 template <class T>
@@ -222,82 +239,151 @@ Outcome<T> outcome_of(const Task<T>& task) {
   }
 }
 
-// Waits on the gathering state; the tasks stay alive in the caller's frame.
-inline Coro<void> await_gathering(Ref<GatheringState> state) {
-  co_await FutureAwaiter<GatheringState>(state);
-}
+// The gathering state of one gather call, with the children's handles and
+// what makes the gather's result from them (a tuple or a vector, of values or
+// Outcomes). GatheringFuture's state.
+template <class Result>
+class GatheringOf : public GatheringState {
+ public:
+  using GatheringState::GatheringState;
+  // The result, once every child is done (read only then).
+  virtual Result build() const = 0;
+  struct Slot {
+    const GatheringOf* state;
+    Result get() const { return state->build(); }
+  };
+  Slot slot() const noexcept { return Slot{this}; }
+};
 
-template <class... T>
-Coro<std::tuple<StoredResult<T>...>> gather_tuple(std::tuple<Task<T>...> tasks, bool return_exceptions_mode) {
-  std::vector<TaskBase*> children;
-  std::apply([&](auto&... task) { (children.push_back(internal::HandleAccess::state(task).get()), ...); }, tasks);
-  Ref<GatheringState> state(new GatheringState(get_running_loop(), std::move(children), return_exceptions_mode));
-  co_await await_gathering(state);
-  co_return std::apply([](auto&... task) { return std::tuple<StoredResult<T>...>(result_of(task)...); }, tasks);
-}
+template <class Result, class Tasks, bool kOutcomes>
+class GatheringOfTasks final : public GatheringOf<Result> {
+ public:
+  GatheringOfTasks(EventLoop& loop, Tasks tasks, std::vector<TaskBase*> children)
+      : GatheringOf<Result>(loop, std::move(children), kOutcomes), tasks_(std::move(tasks)) {}
 
-template <class... T>
-Coro<std::tuple<Outcome<T>...>> gather_tuple_outcomes(std::tuple<Task<T>...> tasks) {
-  std::vector<TaskBase*> children;
-  std::apply([&](auto&... task) { (children.push_back(internal::HandleAccess::state(task).get()), ...); }, tasks);
-  Ref<GatheringState> state(new GatheringState(get_running_loop(), std::move(children), true));
-  co_await await_gathering(state);
-  co_return std::apply([](auto&... task) { return std::tuple<Outcome<T>...>(outcome_of(task)...); }, tasks);
-}
+  Result build() const override {
+    if constexpr (requires { std::tuple_size<Tasks>::value; }) {
+      return std::apply(
+          [](const auto&... task) {
+            if constexpr (kOutcomes) {
+              return Result(outcome_of(task)...);
+            } else {
+              return Result(result_of(task)...);
+            }
+          },
+          tasks_);
+    } else {
+      Result results;
+      results.reserve(tasks_.size());
+      for (const auto& task : tasks_) {
+        if constexpr (kOutcomes) {
+          results.push_back(outcome_of(task));
+        } else {
+          results.push_back(result_of(task));
+        }
+      }
+      return results;
+    }
+  }
 
-template <class T>
-Coro<std::vector<StoredResult<T>>> gather_vector(std::vector<Task<T>> tasks) {
-  std::vector<TaskBase*> children;
-  children.reserve(tasks.size());
-  for (Task<T>& task : tasks) children.push_back(internal::HandleAccess::state(task).get());
-  Ref<GatheringState> state(new GatheringState(get_running_loop(), std::move(children), false));
-  co_await await_gathering(state);
-  std::vector<StoredResult<T>> results;
-  results.reserve(tasks.size());
-  for (Task<T>& task : tasks) results.push_back(result_of(task));
-  co_return results;
-}
+ private:
+  Tasks tasks_;
+};
 
-template <class T>
-Coro<std::vector<Outcome<T>>> gather_vector_outcomes(std::vector<Task<T>> tasks) {
-  std::vector<TaskBase*> children;
-  for (Task<T>& task : tasks) children.push_back(internal::HandleAccess::state(task).get());
-  Ref<GatheringState> state(new GatheringState(get_running_loop(), std::move(children), true));
-  co_await await_gathering(state);
-  std::vector<Outcome<T>> outcomes;
-  outcomes.reserve(tasks.size());
-  for (Task<T>& task : tasks) outcomes.push_back(outcome_of(task));
-  co_return outcomes;
-}
+template <class Result, bool kOutcomes, class Tasks>
+GatheringFuture<Result> gather_tasks(Tasks tasks);
 
 }  // namespace internal
 
-// gather(a, b, ...) of Coro<T> and Task<T>: a tuple of the results (a void
-// result is std::monostate). Not a coroutine itself: the arguments become
-// tasks here, at the call (asyncio wraps coroutines at the call too).
-// The tasks are created in argument order (a braced list is evaluated left to
+// What gather() returns: asyncio's _GatheringFuture. Awaiting it gives the
+// results (a tuple or a vector, in argument order); it is also a future:
+// done(), cancelled(), result(), exception(), add_done_callback(), and
+// cancel(), which cancels the children that are not done (true if any was) and
+// returns false once the gather is done. When a child is cancelled (without
+// return_exceptions), or after cancel(), the gather ends with a CancelledError
+// *exception*: cancelled() stays false, as asyncio's. Awaiting it from a task
+// that is then cancelled cancels the children (rule 10). A cheap copyable
+// handle, awaitable by any number of tasks; loop thread only.
+template <class Result>
+class [[nodiscard]] GatheringFuture {
+ public:
+  using value_type = Result;
+
+  bool done() const noexcept { return state_->done(); }
+  bool cancelled() const noexcept { return state_->cancelled(); }
+  bool cancel(std::string message = {}) { return state_->cancel(std::move(message)); }
+  // The results. Throws the error the gather ended with (CancelledError for a
+  // cancelled child), or InvalidStateError while it runs.
+  Result result() const {
+    if (std::exception_ptr error = state_->error_for_result()) std::rethrow_exception(error);
+    return state_->build();
+  }
+  // Null when it succeeded, the error otherwise; InvalidStateError while it runs.
+  std::exception_ptr exception() const { return state_->exception(); }
+  EventLoop& get_loop() const noexcept { return state_->loop(); }
+  // Schedules `callback(*this)` once the gather is done (at once if it is).
+  void add_done_callback(std::function<void(GatheringFuture)> callback) {
+    internal::DoneCallback<GatheringFuture>::add(*state_, *this, std::move(callback), &GatheringFuture::from_state);
+  }
+  auto operator co_await() const noexcept { return internal::FutureAwaiter<internal::GatheringOf<Result>>(state_); }
+  friend bool operator==(const GatheringFuture& a, const GatheringFuture& b) noexcept { return a.state_ == b.state_; }
+
+ private:
+  template <class R, bool kOutcomes, class Tasks>
+  friend GatheringFuture<R> internal::gather_tasks(Tasks tasks);
+  explicit GatheringFuture(internal::Ref<internal::GatheringOf<Result>> state) : state_(std::move(state)) {}
+  static GatheringFuture from_state(internal::FutureStateBase* state) {
+    return GatheringFuture(internal::Ref<internal::GatheringOf<Result>>(static_cast<internal::GatheringOf<Result>*>(state)));
+  }
+  internal::Ref<internal::GatheringOf<Result>> state_;
+};
+
+namespace internal {
+template <class Result, bool kOutcomes, class Tasks>
+GatheringFuture<Result> gather_tasks(Tasks tasks) {
+  std::vector<TaskBase*> children;
+  if constexpr (requires { std::tuple_size<Tasks>::value; }) {
+    std::apply([&](auto&... task) { (children.push_back(HandleAccess::state(task).get()), ...); }, tasks);
+  } else {
+    children.reserve(tasks.size());
+    for (auto& task : tasks) children.push_back(HandleAccess::state(task).get());
+  }
+  Ref<GatheringOf<Result>> state(
+      new GatheringOfTasks<Result, Tasks, kOutcomes>(get_running_loop(), std::move(tasks), std::move(children)));
+  return GatheringFuture<Result>(std::move(state));
+}
+}  // namespace internal
+
+// gather(a, b, ...) of Coro<T>, Task<T>, Future<T> and awaiters: a
+// GatheringFuture of the tuple of results (a void result is std::monostate).
+// The arguments become tasks here, at the call (asyncio wraps coroutines at the
+// call too), created in argument order (a braced list is evaluated left to
 // right; function arguments are not), so they start in that order too.
 template <class... Awaitables>
 auto gather(Awaitables... awaitables) {
-  return internal::gather_tuple(
-      std::tuple<typename internal::TaskOf<Awaitables>::type...>{internal::as_task(std::move(awaitables))...}, false);
+  using Tasks = std::tuple<typename internal::TaskOf<Awaitables>::type...>;
+  using Result = std::tuple<internal::StoredResult<typename internal::TaskOf<Awaitables>::type::value_type>...>;
+  return internal::gather_tasks<Result, false>(Tasks{internal::as_task(std::move(awaitables))...});
 }
 
 // gather(return_exceptions, a, b, ...): a tuple of Outcome<T>.
 template <class... Awaitables>
 auto gather(ReturnExceptions, Awaitables... awaitables) {
-  return internal::gather_tuple_outcomes(
-      std::tuple<typename internal::TaskOf<Awaitables>::type...>{internal::as_task(std::move(awaitables))...});
+  using Tasks = std::tuple<typename internal::TaskOf<Awaitables>::type...>;
+  using Result = std::tuple<Outcome<typename internal::TaskOf<Awaitables>::type::value_type>...>;
+  return internal::gather_tasks<Result, true>(Tasks{internal::as_task(std::move(awaitables))...});
 }
 
-// gather over a vector of Coro<T> or Task<T>: a vector of results, in order.
+// gather over a vector of Coro<T>, Task<T> or Future<T>: a vector of results,
+// in order.
 template <class Awaitable>
 auto gather(std::vector<Awaitable> awaitables) {
   using TaskType = typename internal::TaskOf<Awaitable>::type;
   std::vector<TaskType> tasks;
   tasks.reserve(awaitables.size());
   for (Awaitable& awaitable : awaitables) tasks.push_back(internal::as_task(std::move(awaitable)));
-  return internal::gather_vector(std::move(tasks));
+  using Result = std::vector<internal::StoredResult<typename TaskType::value_type>>;
+  return internal::gather_tasks<Result, false>(std::move(tasks));
 }
 
 template <class Awaitable>
@@ -306,7 +392,23 @@ auto gather(ReturnExceptions, std::vector<Awaitable> awaitables) {
   std::vector<TaskType> tasks;
   tasks.reserve(awaitables.size());
   for (Awaitable& awaitable : awaitables) tasks.push_back(internal::as_task(std::move(awaitable)));
-  return internal::gather_vector_outcomes(std::move(tasks));
+  using Result = std::vector<Outcome<typename TaskType::value_type>>;
+  return internal::gather_tasks<Result, true>(std::move(tasks));
+}
+
+// A GatheringFuture wherever an awaitable goes: wait_for, timeout, shield, and
+// inside another gather (asyncio's gather of a gather).
+template <class R>
+Coro<R> wait_for(GatheringFuture<R> gathering, std::optional<Duration> delay) {
+  return internal::wait_for_handle(std::move(gathering), delay);
+}
+template <class R, class Rep, class Period>
+Coro<R> wait_for(GatheringFuture<R> gathering, std::chrono::duration<Rep, Period> delay) {
+  return internal::wait_for_handle(std::move(gathering), std::chrono::duration_cast<Duration>(delay));
+}
+template <class R, class Rep, class Period>
+Coro<R> timeout(std::chrono::duration<Rep, Period> delay, GatheringFuture<R> gathering) {
+  return timeout(delay, internal::await_handle(std::move(gathering)));
 }
 
 namespace internal {
@@ -344,6 +446,10 @@ Coro<T> shield(Task<T> task) {
 template <class T>
 Coro<T> shield(Future<T> future) {
   return internal::shield_handle(std::move(future));
+}
+template <class R>
+Coro<R> shield(GatheringFuture<R> gathering) {
+  return internal::shield_handle(std::move(gathering));
 }
 template <class T>
 Coro<T> shield(Coro<T> coro) {

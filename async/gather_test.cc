@@ -12,6 +12,7 @@
 #include "async/sleep.h"
 #include "async/task.h"
 #include "async/testing.h"
+#include "async/timeouts.h"
 #include "gtest/gtest.h"
 
 namespace aio {
@@ -133,6 +134,60 @@ AIO_TEST(Gather, AChildCancelledOnItsOwnRaisesCancelledErrorInTheAwaiter) {
   }
   EXPECT_TRUE(cancelled);
   EXPECT_EQ(current_task()->cancelling(), 0);
+}
+
+// gather() returns asyncio's _GatheringFuture: awaitable, and a future.
+AIO_TEST(GatheringFuture, IsAFutureOfTheResults) {
+  auto gathering = gather(value_after(1s, 1), value_after(2s, 2));
+  EXPECT_FALSE(gathering.done());
+  EXPECT_THROW(gathering.result(), InvalidStateError);
+  int callbacks = 0;
+  gathering.add_done_callback([&callbacks](const auto& done) { callbacks += done.done() ? 1 : 100; });
+  auto [a, b] = co_await gathering;
+  EXPECT_EQ(a + b, 3);
+  EXPECT_TRUE(gathering.done());
+  EXPECT_FALSE(gathering.cancelled());
+  EXPECT_EQ(gathering.exception(), nullptr);
+  EXPECT_EQ(std::get<1>(gathering.result()), 2);
+  EXPECT_FALSE(gathering.cancel());  // done: nothing to cancel
+  co_await sleep(0s);
+  EXPECT_EQ(callbacks, 1);
+}
+
+// test_gather's cancellation cases: a child cancelled on its own ends the gather
+// with a CancelledError exception, and cancelled() stays false.
+AIO_TEST(GatheringFuture, AChildCancelledIsACancelledErrorExceptionNotACancelledGather) {
+  Task<int> child = create_task(value_after(5s, 1));
+  auto gathering = gather(child, value_after(1s, 2));
+  co_await sleep(0s);
+  child.cancel();
+  EXPECT_THROW(co_await gathering, CancelledError);
+  EXPECT_TRUE(gathering.done());
+  EXPECT_FALSE(gathering.cancelled());
+  EXPECT_TRUE(internal::is_cancelled_error(gathering.exception()));
+}
+
+// cancel() on the gather cancels the children that are not done.
+AIO_TEST(GatheringFuture, CancelCancelsTheChildren) {
+  Task<int> slow = create_task(value_after(5s, 1));
+  Task<int> quick = create_task(value_after(1s, 2));
+  auto gathering = gather(std::vector<Task<int>>{slow, quick});
+  co_await sleep(2s);  // quick is done
+  EXPECT_TRUE(gathering.cancel("stop"));
+  EXPECT_THROW(co_await gathering, CancelledError);
+  EXPECT_TRUE(slow.cancelled());
+  EXPECT_FALSE(quick.cancelled());
+  EXPECT_FALSE(gathering.cancelled());
+  EXPECT_FALSE(gathering.cancel());
+}
+
+// A gather wherever an awaitable goes: inside a gather, wait_for, shield, a task.
+AIO_TEST(GatheringFuture, GoesWhereAnAwaitableGoes) {
+  auto [pair, last] = co_await gather(gather(value_after(1s, 1), value_after(1s, 2)), value_after(2s, 3));
+  EXPECT_EQ(std::get<0>(pair) + std::get<1>(pair) + last, 6);
+  EXPECT_THROW(co_await wait_for(gather(value_after(5s, 1)), 1s), TimeoutError);
+  std::vector<int> shielded = co_await shield(gather(std::vector<Coro<int>>{}));
+  EXPECT_TRUE(shielded.empty());
 }
 
 AIO_TEST(Gather, VoidResultsAreMonostate) {
