@@ -160,16 +160,23 @@ TEST(Runner, KeepsOneLoopAcrossRunsAndRefusesWorkAfterClose) {
 }
 
 // run_main: what `python3 prog.py` gives a script, never std::terminate.
+// Ordered: shuffle mode would print its seed into the captured stderr.
+RunOptions ordered() {
+  RunOptions options;
+  options.ordered = true;
+  return options;
+}
+
 TEST(RunMain, ReturnsTheStatusAndPrintsAnUncaughtErrorAsPythonsLastTracebackLine) {
-  EXPECT_EQ(run_main(invoke([]() -> Coro<void> { co_return; })), 0);
-  EXPECT_EQ(run_main(invoke([]() -> Coro<int> { co_return 3; })), 3);
-  EXPECT_EQ(run_main(invoke([]() -> Coro<std::string> { co_return "ignored"; })), 0);
+  EXPECT_EQ(run_main(invoke([]() -> Coro<void> { co_return; }), ordered()), 0);
+  EXPECT_EQ(run_main(invoke([]() -> Coro<int> { co_return 3; }), ordered()), 3);
+  EXPECT_EQ(run_main(invoke([]() -> Coro<std::string> { co_return "ignored"; }), ordered()), 0);
 
   ::testing::internal::CaptureStderr();
   EXPECT_EQ(run_main(invoke([]() -> Coro<void> {
               co_await sleep(0s);
               throw ValueError("bad value");
-            })),
+            }), ordered()),
             1);
   EXPECT_EQ(::testing::internal::GetCapturedStderr(), "aio::ValueError: bad value\n");
 
@@ -177,7 +184,7 @@ TEST(RunMain, ReturnsTheStatusAndPrintsAnUncaughtErrorAsPythonsLastTracebackLine
   EXPECT_EQ(run_main(invoke([]() -> Coro<void> {
               throw std::system_error(ECONNREFUSED, std::system_category(), "connect to 127.0.0.1:9");
               co_return;
-            })),
+            }), ordered()),
             1);
   EXPECT_EQ(::testing::internal::GetCapturedStderr(),
             "std::system_error: connect to 127.0.0.1:9: Connection refused\n");
@@ -186,7 +193,7 @@ TEST(RunMain, ReturnsTheStatusAndPrintsAnUncaughtErrorAsPythonsLastTracebackLine
   EXPECT_EQ(run_main(invoke([]() -> Coro<void> {
               current_task()->cancel("stopping");
               co_await sleep(0s);
-            })),
+            }), ordered()),
             1);
   EXPECT_EQ(::testing::internal::GetCapturedStderr(), "aio::CancelledError: stopping\n");
 
@@ -194,7 +201,7 @@ TEST(RunMain, ReturnsTheStatusAndPrintsAnUncaughtErrorAsPythonsLastTracebackLine
   EXPECT_EQ(run_main(invoke([]() -> Coro<void> {
               throw 42;
               co_return;
-            })),
+            }), ordered()),
             1);
   EXPECT_EQ(::testing::internal::GetCapturedStderr(), "int\n");
 }
@@ -202,7 +209,7 @@ TEST(RunMain, ReturnsTheStatusAndPrintsAnUncaughtErrorAsPythonsLastTracebackLine
 // Ctrl-C in the README's own example: exit status 130, no SIGABRT.
 TEST(RunMain, CtrlCExitsWith130) {
   ::testing::internal::CaptureStderr();
-  EXPECT_EQ(run_main(interrupted_while_sleeping()), 130);
+  EXPECT_EQ(run_main(interrupted_while_sleeping(), ordered()), 130);
   EXPECT_EQ(::testing::internal::GetCapturedStderr(), "KeyboardInterrupt\n");
 }
 

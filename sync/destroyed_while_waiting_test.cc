@@ -30,7 +30,7 @@ using namespace std::chrono_literals;
 template <class Primitive, class StartWait>
 Coro<void> expect_quiet_cancel_after_destruction(std::unique_ptr<Primitive> primitive, StartWait start_wait) {
   Task<void> waiter = create_task(start_wait(*primitive));
-  co_await sleep(0s);  // the waiter parks
+  co_await testing::let_other_tasks_run();  // the waiter parks
   EXPECT_FALSE(waiter.done());
   primitive.reset();
   EXPECT_TRUE(waiter.cancel());
@@ -99,7 +99,7 @@ AIO_TEST(DestroyedWhileWaiting, AWokenGetEndsWithRuntimeError) {
   auto queue = std::make_unique<Queue<int>>();
   Queue<int>& alias = *queue;
   Task<int> getter = create_task(invoke([&alias]() -> Coro<int> { co_return co_await alias.get(); }));
-  co_await sleep(0s);
+  co_await testing::let_other_tasks_run();
   queue->put_nowait(7);  // wakes the getter
   queue.reset();
   try {
@@ -125,7 +125,7 @@ TEST(DestroyedWhileWaiting, IsReportedInDebugMode) {
     for (int i = 0; i < 2; ++i) {
       workers.push_back(create_task(invoke([&alias]() -> Coro<void> { co_await alias.get(); })));
     }
-    co_await sleep(0s);
+    co_await testing::let_other_tasks_run();  // both park, whatever the order
     queue.reset();
     for (Task<void>& worker : workers) worker.cancel();
     for (Task<void>& worker : workers) {
