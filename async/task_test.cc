@@ -576,7 +576,7 @@ AIO_TEST(CurrentTask, IsAFullHandleAndConvertsToTheTypedOne) {
     co_await sleep(1s);
     co_return 6;
   }));
-  co_await sleep(0s);
+  co_await testing::let_other_tasks_run();
   EXPECT_EQ(task.get_name(), "worker");
   std::vector<AnyTask> tasks = all_tasks();
   auto found = std::find(tasks.begin(), tasks.end(), AnyTask(task));
