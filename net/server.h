@@ -33,7 +33,9 @@ class ServerState;
 class ServerAccess;  // net/internal/server_state.h: makes the Server of a ServerState
 }  // namespace internal
 
-class Server {
+// [[nodiscard]]: a dropped Server closes at once (asyncio keeps serving one
+// nobody holds; aio keeps RAII ownership, docs/design/asyncio_rules.md rule-36).
+class [[nodiscard("a dropped aio::Server closes at once: keep it, aio::Server server = co_await ...")]] Server {
  public:
   Server(Server&&) noexcept = default;
   Server& operator=(Server&&) noexcept;

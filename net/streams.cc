@@ -541,6 +541,8 @@ Coro<Server> start_unix_server(ClientConnected handler, std::string path, ServeO
 
 namespace internal {
 
+// Declared in net/internal/pipe_streams.h (which this file does not include:
+// see there).
 StreamReader open_read_pipe(int fd, std::size_t limit, std::function<void()> on_closed) {
   auto state = std::make_shared<StreamState>(limit);
   state->set_on_closed(std::move(on_closed));

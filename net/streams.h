@@ -255,14 +255,6 @@ Coro<Server> start_unix_server(Handler handler, std::string path, ServeOptions o
                            std::move(stream_options));
 }
 
-namespace internal {
-// For aio's subprocess support: streams over one end of a pipe (`fd`, taken
-// over, made non-blocking by the caller). `on_closed` runs once the pipe's
-// transport has lost its connection (EOF read, or the write end closed).
-StreamReader open_read_pipe(int fd, std::size_t limit, std::function<void()> on_closed);
-StreamWriter open_write_pipe(int fd, std::function<void()> on_closed);
-}  // namespace internal
-
 }  // namespace aio
 
 #endif  // AIO_NET_STREAMS_H_

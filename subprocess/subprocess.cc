@@ -1,6 +1,6 @@
 // create_subprocess_exec/shell and Process: spawning (internal/spawn.h), the
 // exit watch (internal/child_process.h) and the pipes as aio streams
-// (net/streams.h's internal::open_read_pipe / open_write_pipe).
+// (net/internal/pipe_streams.h's open_read_pipe / open_write_pipe).
 #include "subprocess/subprocess.h"
 
 #include <fcntl.h>
@@ -18,6 +18,7 @@
 #include "async/gather.h"
 #include "async/loop.h"
 #include "async/task.h"
+#include "net/internal/pipe_streams.h"
 #include "net/internal/socket.h"
 #include "subprocess/internal/child_process.h"
 #include "subprocess/internal/pidfd.h"

@@ -131,7 +131,8 @@ class Process {
 //    also EMFILE and such. No child is left behind.
 //  - aio::ValueError for impossible options (STDOUT for stdin or stdout,
 //    limit 0, a variable name with '=').
-// Must be awaited inside a task (std::runtime_error otherwise).
+// Must be awaited inside a task on a running loop (aio::RuntimeError
+// otherwise).
 Coro<Process> create_subprocess_exec(std::string program, std::vector<std::string> args = {},
                                      SubprocessOptions options = {});
 

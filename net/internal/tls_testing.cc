@@ -16,10 +16,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <system_error>
 #include <vector>
+
+#include "async/errors.h"
 
 namespace aio::testing {
 namespace {
@@ -31,7 +32,7 @@ namespace {
     ERR_error_string_n(error, buffer, sizeof buffer);
     reasons += std::string(reasons.empty() ? "" : "; ") + buffer;
   }
-  throw std::runtime_error("test certificates: " + what + (reasons.empty() ? "" : ": " + reasons));
+  throw aio::RuntimeError("test certificates: " + what + (reasons.empty() ? "" : ": " + reasons));
 }
 
 struct KeyDeleter {

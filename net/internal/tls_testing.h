@@ -15,7 +15,7 @@
 // - a second CA ("aio other CA") and a localhost certificate it signed: trusted
 //   by nobody unless a test loads other_ca_file.
 // The directory and its files are removed when the object is destroyed.
-// Throws std::runtime_error (with OpenSSL's reason) if OpenSSL fails, and
+// Throws aio::RuntimeError (with OpenSSL's reason) if OpenSSL fails, and
 // std::system_error if the files cannot be written.
 #ifndef AIO_NET_INTERNAL_TLS_TESTING_H_
 #define AIO_NET_INTERNAL_TLS_TESTING_H_
