@@ -1,6 +1,7 @@
 // aio::Coro<T>: what a coroutine function returns (asyncio's coroutine object).
 //
 //   aio::Coro<int> answer() { co_await aio::sleep(10ms); co_return 42; }
+//   ...
 //   int value = co_await answer();   // runs inside the current task
 //
 // A Coro is lazy (nothing runs until it is awaited or given to create_task),

@@ -273,7 +273,9 @@ auto timeout_at(std::optional<TimePoint> when, Awaiter body) {
 
 // The forms whose body receives the Timeout, to read or move its deadline:
 //   co_await aio::timeout(10s, [&](aio::Timeout& t) -> aio::Coro<> {
-//     ...; t.reschedule(aio::get_running_loop().time() + 10s);
+//     ...
+//     t.reschedule(aio::get_running_loop().time() + 10s);  // ten more seconds
+//     ...
 //   });
 template <class Body, class = std::enable_if_t<std::is_invocable_v<Body&, Timeout&>>, class = void>
 auto timeout_at(std::optional<TimePoint> when, Body body) {

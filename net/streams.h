@@ -7,6 +7,7 @@
 //     writer.close();
 //     co_await writer.wait_closed();
 //   }
+//   ...
 //   aio::Server server = co_await aio::start_server(handle, "127.0.0.1", 8888);
 //
 //   auto [reader, writer] = co_await aio::open_connection("example.com", 80);

@@ -1,6 +1,7 @@
 // aio::Barrier: asyncio.Barrier, a meeting point for `parties` tasks.
 //
 //   aio::Barrier barrier(3);
+//   ...                                            // in each of three tasks:
 //   std::size_t index = co_await barrier.wait();   // 0, 1 or 2, once all three arrive
 //
 // wait() blocks until `parties` tasks wait, then releases them all (the barrier

@@ -5,7 +5,7 @@ set -euo pipefail
 check=tools/build_checks/include_check.py
 
 python3 "$check" . "" async sync net subprocess tools/benchmarking tools/http tools/loadgen tools/repl \
-  tools/static_server docs/examples
+  tools/static_server docs/examples docs/examples/header_samples
 
 set +e
 output=$(python3 "$check" tools/build_checks/testdata/bad lib app)
