@@ -20,7 +20,7 @@ class AsioPoller final : public internal::ExternalPoller {
   explicit AsioPoller(int epoll_fd) : loop_events_(context_) {
     // Asio closes what it owns; the loop keeps its own descriptor.
     int watched = ::dup(epoll_fd);
-    if (watched < 0) throw std::system_error(errno, std::generic_category(), "dup of the loop's epoll descriptor");
+    if (watched < 0) throw std::system_error(errno, std::system_category(), "dup of the loop's epoll descriptor");
     loop_events_.assign(watched);
   }
 

@@ -14,8 +14,11 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -102,12 +105,37 @@ extern "C" void forward_signal_to_loop(int signal) {
   errno = saved_errno;
 }
 
-// Linux's epoll_wait takes milliseconds; a timer due in 0.3 ms must not turn
-// into a busy loop of zero-timeout polls, so round up.
+// A poll's timeout: negative waits without limit, zero does not block.
+constexpr Duration kWaitWithoutLimit = Duration(-1);
+
+// For epoll_wait and the external poller, which take milliseconds: a timer due
+// in 0.3 ms must not turn into a busy loop of zero-timeout polls, so round up.
 int milliseconds_until(Duration duration) {
-  if (duration <= Duration::zero()) return 0;
+  if (duration < Duration::zero()) return -1;
+  if (duration == Duration::zero()) return 0;
   auto milliseconds = std::chrono::ceil<std::chrono::milliseconds>(duration).count();
   return milliseconds > 1'000'000 ? 1'000'000 : static_cast<int>(milliseconds);
+}
+
+// epoll_pwait2 (Linux 5.11) takes its timeout in nanoseconds. epoll_wait takes
+// milliseconds, which makes sleep(100us) wait a whole millisecond and an open
+// model's schedule of sends (tools/loadgen -R) late by up to one. On a kernel
+// without it (ENOSYS, remembered), epoll_wait with the timeout rounded up.
+std::atomic<bool> epoll_pwait2_missing{false};
+
+int wait_for_events(int epoll_fd, epoll_event* events, int max_events, Duration timeout) {
+  if (!epoll_pwait2_missing.load(std::memory_order_relaxed)) {
+    timespec limit{};
+    if (timeout >= Duration::zero()) {
+      const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(timeout);
+      limit.tv_sec = static_cast<time_t>(seconds.count());
+      limit.tv_nsec = static_cast<long>(std::chrono::nanoseconds(timeout - seconds).count());
+    }
+    int count = epoll_pwait2(epoll_fd, events, max_events, timeout >= Duration::zero() ? &limit : nullptr, nullptr);
+    if (count >= 0 || errno != ENOSYS) return count;
+    epoll_pwait2_missing.store(true, std::memory_order_relaxed);
+  }
+  return epoll_wait(epoll_fd, events, max_events, milliseconds_until(timeout));
 }
 
 bool debug_from_environment() {
@@ -191,12 +219,12 @@ EventLoop::EventLoop(Options options)
                  static_cast<unsigned long long>(*seed), static_cast<unsigned long long>(*seed));
   }
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_fd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
+  if (epoll_fd_ < 0) throw std::system_error(errno, std::system_category(), "epoll_create1");
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) {
     int error = errno;
     ::close(epoll_fd_);
-    throw std::system_error(error, std::generic_category(), "eventfd");
+    throw std::system_error(error, std::system_category(), "eventfd");
   }
   epoll_event event{};
   event.events = EPOLLIN;
@@ -369,35 +397,36 @@ void EventLoop::run_once() {
   // thus noticed at most kIterationsBetweenPolls iterations late.
   if (ready_.empty() || stopping_ || ++iterations_since_poll_ >= kIterationsBetweenPolls) {
     iterations_since_poll_ = 0;
-    int timeout = -1;
+    Duration timeout = kWaitWithoutLimit;
     if (!ready_.empty() || stopping_) {
-      timeout = 0;
+      timeout = Duration::zero();
     } else if (!timers_.empty()) {
-      timeout = milliseconds_until(timers_.top()->deadline - time());
+      timeout = std::max(Duration::zero(), timers_.top()->deadline - time());
     }
     if (options_.virtual_time) {
       // A transport's protocol runs inside the poll and may have answered a
       // peer on this loop without queueing anything: time may jump only once a
       // poll finds nothing at all.
-      int dispatched = poll_io(0);
+      int dispatched = poll_io(Duration::zero());
       const bool idle = dispatched == 0 && ready_.empty() && !mailbox_->has_mail();
       if (idle && real_time_holds_ > 0) {
         // Something outside this process will complete in real time (a child
         // process exiting): jumping would fire a guarding timeout at once. Wait
         // for real, up to the next deadline, and let virtual time advance by
         // what passed.
-        const int wait = timers_.empty() ? -1 : milliseconds_until(timers_.top()->deadline - virtual_now_);
+        const Duration wait = timers_.empty() ? kWaitWithoutLimit
+                                              : std::max(Duration::zero(), timers_.top()->deadline - virtual_now_);
         const TimePoint before = Clock::now();
         poll_io(wait);
         virtual_now_ += Clock::now() - before;
-        if (!timers_.empty() && ready_.empty() && timers_.top()->deadline > virtual_now_ && wait >= 0 &&
-            Clock::now() - before >= std::chrono::milliseconds(wait)) {
-          virtual_now_ = timers_.top()->deadline;  // waited it out (ms rounding)
+        if (!timers_.empty() && ready_.empty() && timers_.top()->deadline > virtual_now_ &&
+            wait >= Duration::zero() && Clock::now() - before >= wait) {
+          virtual_now_ = timers_.top()->deadline;  // waited it out (clock granularity)
         }
       } else if (idle && !timers_.empty() && timers_.top()->deadline > virtual_now_) {
         virtual_now_ = timers_.top()->deadline;  // nothing to do until then: jump
-      } else if (ready_.empty() && timers_.empty() && timeout == -1) {
-        poll_io(-1);  // only I/O or another thread can wake us
+      } else if (ready_.empty() && timers_.empty() && timeout == kWaitWithoutLimit) {
+        poll_io(kWaitWithoutLimit);  // only I/O or another thread can wake us
       }
     } else {
       poll_io(timeout);
@@ -463,19 +492,19 @@ void EventLoop::set_external_poller(std::unique_ptr<internal::ExternalPoller> po
   external_poller_ = std::move(poller);
 }
 
-int EventLoop::poll_io(int timeout_milliseconds) {
+int EventLoop::poll_io(Duration timeout) {
   constexpr int kMaxEvents = 128;  // more wait for the next poll, in order
   epoll_event events[kMaxEvents];
   if (external_poller_) {
     // Wait in the other event system (which also watches our epoll descriptor),
     // then collect our own events without blocking.
-    external_poller_->wait(timeout_milliseconds);
-    timeout_milliseconds = 0;
+    external_poller_->wait(milliseconds_until(timeout));
+    timeout = Duration::zero();
   }
-  int count = epoll_wait(epoll_fd_, events, kMaxEvents, timeout_milliseconds);
+  int count = wait_for_events(epoll_fd_, events, kMaxEvents, timeout);
   if (count < 0) {
     if (errno == EINTR) return 0;
-    throw std::system_error(errno, std::generic_category(), "epoll_wait");
+    throw std::system_error(errno, std::system_category(), "epoll_wait");
   }
   dispatching_events_ = events;
   dispatch_count_ = count;
@@ -515,7 +544,7 @@ void EventLoop::watch_io(int fd, internal::IoWatcher* watcher, std::uint32_t eve
   event.events = events;
   event.data.ptr = watcher;
   if (epoll_ctl(epoll_fd_, registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &event) < 0) {
-    throw std::system_error(errno, std::generic_category(),
+    throw std::system_error(errno, std::system_category(),
                             "epoll_ctl on file descriptor " + std::to_string(fd));
   }
   if (fd >= 0) {
@@ -596,7 +625,7 @@ void EventLoop::update_watch(int fd, Watch& watch) {
       watches_.erase(fd);  // frees `watch`: epoll never saw it
     }
     if (!(operation == EPOLL_CTL_DEL && (error == EBADF || error == ENOENT))) {
-      throw std::system_error(error, std::generic_category(),
+      throw std::system_error(error, std::system_category(),
                               "epoll_ctl on file descriptor " + std::to_string(fd));
     }
   }
@@ -623,7 +652,7 @@ void EventLoop::add_signal_handler(int signal, std::function<void()> callback) {
   }
   if (signal_pipe_[0] < 0) {
     if (::pipe2(signal_pipe_, O_NONBLOCK | O_CLOEXEC) < 0) {
-      throw std::system_error(errno, std::generic_category(), "pipe2 for signals");
+      throw std::system_error(errno, std::system_category(), "pipe2 for signals");
     }
     add_reader(signal_pipe_[0], [this] { read_signal_pipe(); });
   }
@@ -637,7 +666,7 @@ void EventLoop::add_signal_handler(int signal, std::function<void()> callback) {
   if (::sigaction(signal, &action, &handler->previous) < 0) {
     int error = errno;
     signal_pipe_for[signal].store(-1);
-    throw std::system_error(error, std::generic_category(), "sigaction(" + std::to_string(signal) + ")");
+    throw std::system_error(error, std::system_category(), "sigaction(" + std::to_string(signal) + ")");
   }
   signal_handlers_.emplace(signal, std::move(handler));
 }

@@ -402,7 +402,9 @@ class EventLoop {
   // The batch loop with debug timing and/or shuffling; run_once's slow path.
   void run_batch_checked(std::size_t count);
   // Returns how many readiness events it dispatched.
-  int poll_io(int timeout_milliseconds);
+  // Waits up to `timeout` (negative: without limit; zero: not at all) and
+  // dispatches what is ready. Returns how many events it dispatched.
+  int poll_io(Duration timeout);
   void take_threadsafe_callbacks();
   void update_watch(int fd, Watch& watch);
   bool remove_watch(int fd, bool reader);
