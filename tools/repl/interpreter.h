@@ -17,6 +17,7 @@
 #ifndef AIO_TOOLS_REPL_INTERPRETER_H_
 #define AIO_TOOLS_REPL_INTERPRETER_H_
 
+#include <atomic>
 #include <exception>
 #include <map>
 #include <memory>
@@ -182,6 +183,12 @@ class Interpreter {
   std::vector<std::string> argv;
   Options options;
   bool in_asyncio_run = false;
+  // Ctrl-C for a statement that never awaits (the console, tools/repl/console.h):
+  // another thread sets interrupt_requested; the next statement boundary run by
+  // the task whose id() is interrupt_task (set on the loop thread) clears it and
+  // raises KeyboardInterrupt. The only members another thread may touch.
+  std::atomic<bool> interrupt_requested{false};
+  const void* interrupt_task = nullptr;
   std::uint64_t statements_run = 0;
   std::uint64_t random_state[2] = {0x853c49e6748fea9bULL, 0xda3e39cb94b95bdbULL};
 
