@@ -40,6 +40,7 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -207,7 +208,10 @@ class Host {
   Interpreter& in_;
   aio::EventLoop& loop_;
   Inbox& inbox_;
+  // The input running in the foreground, and those detached from it.
+  Foreground* record(int id);
   Foreground fg_;
+  std::map<int, Foreground> detached_;
   std::vector<SeenTask> seen_;
   int next_number_ = 1;
   const void* main_task_ = nullptr;
@@ -265,7 +269,8 @@ aio::Coro<int> Host::main() {
     text += "\n";
     std::fwrite(text.data(), 1, text.size(), stderr);
   }
-  fg_.task.reset();
+  fg_ = Foreground();
+  detached_.clear();
   seen_.clear();
   flush_stdio();
   ConsoleEvent exit;
@@ -351,8 +356,9 @@ void Host::run_python(int id, const std::string& source, const std::string& file
   in_.interrupt_task = fg_.task->id();
   task.add_done_callback([this, id](aio::Task<int> t) {
     // A task cancelled before its first step never ran run_input's reports.
-    if (t.cancelled() && fg_.id == id && fg_.task) {
-      std::string text = "KeyboardInterrupt: cancelled " + fg_.text + " before it started\n";
+    Foreground* rec = record(id);
+    if (t.cancelled() && rec && !rec->detached) {
+      std::string text = "KeyboardInterrupt: cancelled " + rec->text + " before it started\n";
       std::fwrite(text.data(), 1, text.size(), stderr);
       input_finished(id);
     }
@@ -383,8 +389,14 @@ aio::Coro<int> Host::run_input(std::shared_ptr<Program> program, int id) {
   co_return 0;
 }
 
+Host::Foreground* Host::record(int id) {
+  if (fg_.task && fg_.id == id) return &fg_;
+  auto it = detached_.find(id);
+  return it == detached_.end() ? nullptr : &it->second;
+}
+
 void Host::report_failure(std::exception_ptr error, int id) {
-  bool ours = fg_.id == id && fg_.task;
+  Foreground* rec = record(id);
   bool cancelled = false;
   try {
     std::rethrow_exception(error);
@@ -392,12 +404,13 @@ void Host::report_failure(std::exception_ptr error, int id) {
     cancelled = true;
   } catch (...) {
   }
-  std::string after = ours ? " after " + seconds(SteadyClock::now() - fg_.started) : "";
+  if (cancelled && rec && rec->detached) return;  // input_finished says it ended
+  std::string after = rec ? " after " + seconds(SteadyClock::now() - rec->started) : "";
   int others = background_count();
   std::string others_text = others == 0 ? "" : "; " + std::to_string(others) + " background task" +
                                                    (others == 1 ? " goes on" : "s go on");
-  if (cancelled && ours && fg_.interrupted) {
-    std::string text = "KeyboardInterrupt: cancelled " + fg_.text + after + others_text + "\n";
+  if (cancelled && rec && rec->interrupted) {
+    std::string text = "KeyboardInterrupt: cancelled " + rec->text + after + others_text + "\n";
     std::fwrite(text.data(), 1, text.size(), stderr);
     return;
   }
@@ -407,28 +420,27 @@ void Host::report_failure(std::exception_ptr error, int id) {
     return begin_shutdown(status);
   }
   report_uncaught(in_, exc);
-  if (ours && in_.isinstance(exc, in_.exception_type("KeyboardInterrupt"))) {
-    std::string text = "interrupted " + fg_.text + after + others_text + "\n";
+  if (rec && in_.isinstance(exc, in_.exception_type("KeyboardInterrupt"))) {
+    std::string text = "interrupted " + rec->text + after + others_text + "\n";
     std::fwrite(text.data(), 1, text.size(), stderr);
   }
 }
 
 void Host::input_finished(int id) {
-  if (fg_.id != id || !fg_.task) return;
-  bool detached = fg_.detached;
-  std::string text = fg_.text;
-  auto ran = SteadyClock::now() - fg_.started;
-  fg_.task.reset();
-  in_.interrupt_task = nullptr;
-  in_.interrupt_requested.store(false);
-  refresh_tasks();
-  if (shutting_down_) return flush_stdio();
-  if (detached) {
-    std::string note = "detached input " + text + " finished after " + seconds(ran) + "\n";
+  if (auto it = detached_.find(id); it != detached_.end()) {
+    std::string note = "detached input " + it->second.text + " ended after " +
+                       seconds(SteadyClock::now() - it->second.started) + "\n";
+    detached_.erase(it);
     std::fwrite(note.data(), 1, note.size(), stderr);
     flush_stdio();
     return;
   }
+  if (fg_.id != id || !fg_.task) return;
+  fg_ = Foreground();
+  in_.interrupt_task = nullptr;
+  in_.interrupt_requested.store(false);
+  refresh_tasks();
+  if (shutting_down_) return flush_stdio();
   done(id);
 }
 
@@ -442,16 +454,20 @@ void Host::interrupt(int id) {
 void Host::detach(int id) {
   if (fg_.id != id || !fg_.task || fg_.task->done()) return;
   fg_.detached = true;
+  aio::AnyTask task = *fg_.task;
+  std::string text = fg_.text;
+  detached_.emplace(id, std::move(fg_));
+  fg_ = Foreground();
   in_.interrupt_task = nullptr;
   in_.interrupt_requested.store(false);
   refresh_tasks();
   int number = 0;
-  for (auto& s : seen_) {
-    if (s.task == *fg_.task) number = s.number;
+  for (auto& seen : seen_) {
+    if (seen.task == task) number = seen.number;
   }
-  std::string text = "detached " + fg_.text + " to the background as task " + std::to_string(number) + " (" +
-                     fg_.task->get_name() + "): .tasks lists it, .cancel " + std::to_string(number) + " stops it\n";
-  std::fwrite(text.data(), 1, text.size(), stderr);
+  std::string note = "detached " + text + " to the background as task " + std::to_string(number) + " (" +
+                     task.get_name() + "): .tasks lists it, .cancel " + std::to_string(number) + " stops it\n";
+  std::fwrite(note.data(), 1, note.size(), stderr);
   flush_stdio();
 }
 
@@ -472,6 +488,8 @@ void Host::refresh_tasks() {
   seen_.erase(std::remove_if(seen_.begin(), seen_.end(), [](const SeenTask& s) { return s.task.done(); }), seen_.end());
   for (auto& t : other_tasks()) {
     if (t.done()) continue;
+    // The input running now is numbered only once it is detached.
+    if (fg_.task && t == *fg_.task) continue;
     bool known = false;
     for (auto& s : seen_) known = known || s.task == t;
     if (!known) seen_.push_back({t, next_number_++, now});
@@ -480,11 +498,7 @@ void Host::refresh_tasks() {
 
 int Host::background_count() {
   refresh_tasks();
-  int n = 0;
-  for (auto& s : seen_) {
-    if (!(fg_.task && s.task == *fg_.task)) ++n;
-  }
-  return n;
+  return static_cast<int>(seen_.size());  // the foreground is never in seen_
 }
 
 bool Host::command_help(int, const std::string&) {
@@ -518,7 +532,9 @@ bool Host::command_tasks(int, const std::string&) {
     text += line;
     for (auto& s : seen_) {
       std::string state = s.task.cancelling() > 0 ? "cancelling" : "pending";
-      if (fg_.task && s.task == *fg_.task) state += fg_.detached ? " (detached)" : " (foreground)";
+      for (auto& [id, d] : detached_) {
+        if (d.task && *d.task == s.task) state += " (detached)";
+      }
       char age[32];
       std::snprintf(age, sizeof age, "%.1fs", std::chrono::duration<double>(now - s.first_seen).count());
       std::snprintf(line, sizeof line, "%4d  %-20s  %-10s  %8s\n", s.number, s.task.get_name().c_str(), state.c_str(), age);
