@@ -142,6 +142,22 @@ TEST_F(ConsoleTest, TypedLineStaysIntactWhileABackgroundTaskPrints) {
   EXPECT_EQ(exit_status(), 0);
 }
 
+// stderr (tracebacks, warnings, reports) goes above the prompt as stdout does.
+TEST_F(ConsoleTest, StderrOfABackgroundTaskGoesAboveThePrompt) {
+  start();
+  run("import sys");
+  repl_->send("\x1b[200~async def warn():\r    await asyncio.sleep(0.05)\r    print('warning: from the background', file=sys.stderr)\r\x1b[201~");
+  run("", ">>> async def warn():");
+  run("t = asyncio.create_task(warn())");
+  repl_->send("still typing");
+  ASSERT_TRUE(repl_->wait_for([&] {
+    return screen().find("\nwarning: from the background\n") != std::string::npos && cursor_line(*repl_) == ">>> still typing";
+  }, kDeadline)) << screen();
+  std::vector<std::string> lines = repl_->screen().lines();
+  EXPECT_EQ(lines.back(), ">>> still typing");
+  for (std::size_t i = 0; i + 1 < lines.size(); ++i) EXPECT_EQ(lines[i].find("still typing"), std::string::npos) << lines[i];
+}
+
 TEST_F(ConsoleTest, CtrlCCancelsOnlyTheForegroundAwait) {
   start();
   run("n = 0");
