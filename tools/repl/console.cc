@@ -436,10 +436,10 @@ void Host::input_finished(int id) {
     return;
   }
   if (fg_.id != id || !fg_.task) return;
+  refresh_tasks();  // while fg_ still says which task is this input's (it is finishing, not done)
   fg_ = Foreground();
   in_.interrupt_task = nullptr;
   in_.interrupt_requested.store(false);
-  refresh_tasks();
   if (shutting_down_) return flush_stdio();
   done(id);
 }

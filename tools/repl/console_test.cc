@@ -229,7 +229,9 @@ TEST_F(ConsoleTest, CtrlDCancelsBackgroundTasksAndExitsZero) {
   start();
   run("t1 = asyncio.create_task(asyncio.sleep(100))");
   run("t2 = asyncio.create_task(asyncio.sleep(100))");
-  run(".tasks", "Task-");
+  // Numbered from 1: the inputs' own tasks are not listed.
+  run(".tasks", "   #  name                  state            age\n   1  Task-");
+  EXPECT_NE(screen().find("\n   2  Task-"), std::string::npos) << screen();
   repl_->send("\x04");
   EXPECT_EQ(exit_status(), 0);
   EXPECT_NE(screen().find("cancelled 2 background tasks"), std::string::npos) << screen();
