@@ -445,8 +445,10 @@ void Host::input_finished(int id) {
 }
 
 void Host::interrupt(int id) {
-  if (fg_.id != id || !fg_.task || fg_.task->done()) return;
+  // Cleared whatever happens: a Ctrl-C that raced with the end of its input
+  // must not interrupt the next one.
   in_.interrupt_requested.store(false);
+  if (fg_.id != id || !fg_.task || fg_.task->done()) return;
   fg_.interrupted = true;
   fg_.task->cancel("KeyboardInterrupt");
 }
@@ -1156,6 +1158,7 @@ int run_console(Interpreter& in, const ConsoleOptions& options) {
   if (options.editor) write_all(capture.terminal(), "\x1b[?2004h");  // bracketed paste on
   write_all(capture.terminal(), banner(options));
   in.in_asyncio_run = true;  // asyncio.run() is refused: a loop runs
+  in.console_owns_stdin = true;
   aio::RunOptions run_options;
   run_options.virtual_time = in.options.virtual_time;
   int status = 0;

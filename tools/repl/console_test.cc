@@ -329,6 +329,7 @@ TEST_F(ConsoleTest, DotCommands) {
   run(".cancel x", ".cancel: expected a task number");
   run(".nope", "unknown command .nope");
   run("1/0", "ZeroDivisionError: division by zero");
+  run("input()", "RuntimeError: input() is not available in the interactive console");
   repl_->send(".quit\r");
   EXPECT_EQ(exit_status(), 0);
 }

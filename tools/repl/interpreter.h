@@ -189,6 +189,8 @@ class Interpreter {
   // raises KeyboardInterrupt. The only members another thread may touch.
   std::atomic<bool> interrupt_requested{false};
   const void* interrupt_task = nullptr;
+  // Set while the interactive console reads the terminal: input() is refused.
+  bool console_owns_stdin = false;
   std::uint64_t statements_run = 0;
   std::uint64_t random_state[2] = {0x853c49e6748fea9bULL, 0xda3e39cb94b95bdbULL};
 
