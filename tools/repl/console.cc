@@ -657,6 +657,9 @@ class Console {
   bool in_traceback_ = false;
   int exit_status_ = 0;
   bool stdin_open_ = true;
+  // While the keys of one read are handled: redraw once, at the end.
+  bool batching_ = false;
+  bool needs_redraw_ = false;
 };
 
 void Console::post(std::function<void(Host&)> work) {
@@ -811,7 +814,8 @@ void Console::handle_key(const editor::Key& key) {
     case Action::kNone:
       return;
     case Action::kRedraw:
-      redraw();
+      if (batching_) needs_redraw_ = true;
+      else redraw();
       return;
     case Action::kBell:
       write("\a");
@@ -878,7 +882,11 @@ void Console::handle_input(std::string_view bytes) {
     return;
   }
   decoder_.feed(bytes);
+  batching_ = true;
   while (auto key = decoder_.next()) handle_key(*key);
+  batching_ = false;
+  if (needs_redraw_ && prompt_shown_) redraw();
+  needs_redraw_ = false;
 }
 
 void Console::handle_signal() {
