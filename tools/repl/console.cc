@@ -602,7 +602,7 @@ class Console {
  public:
   Console(const ConsoleOptions& options, Interpreter& in, aio::EventLoop& loop, Host& host, Inbox& inbox,
           int terminal, int output, int signals)
-      : options_(options), interrupt_flag_(in.interrupt_requested), loop_(loop), host_(host), inbox_(inbox),
+      : options_(options), interrupt_flag_(in.interrupt_requested), interrupt_time_(in.interrupt_requested_at), loop_(loop), host_(host), inbox_(inbox),
         terminal_(terminal), output_(output), signals_(signals), editor_(&history_) {}
 
   void run();
@@ -629,6 +629,7 @@ class Console {
 
   ConsoleOptions options_;
   std::atomic<bool>& interrupt_flag_;
+  std::atomic<std::int64_t>& interrupt_time_;
   aio::EventLoop& loop_;
   Host& host_;
   Inbox& inbox_;
@@ -797,6 +798,7 @@ void Console::interrupt_running() {
   }
   interrupted_once_ = true;
   first_interrupt_ = now;
+  interrupt_time_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count());
   interrupt_flag_.store(true);
   post([id](Host& host) { host.interrupt(id); });
 }
