@@ -1169,13 +1169,14 @@ int run_console(Interpreter& in, const ConsoleOptions& options) {
   write_all(capture.terminal(), banner(options));
   in.in_asyncio_run = true;  // asyncio.run() is refused: a loop runs
   in.console_owns_stdin = true;
-  aio::RunOptions run_options;
-  run_options.virtual_time = in.options.virtual_time;
+  // A loop of our own rather than an aio::Runner: Runner::close() waits for
+  // every task without bound, and the exit's wait is bounded (Host::main).
+  aio::EventLoop::Options loop_options;
+  loop_options.virtual_time = in.options.virtual_time;
   int status = 0;
   {
     Inbox inbox;
-    aio::Runner runner(run_options);
-    aio::EventLoop& loop = runner.get_loop();
+    aio::EventLoop loop(loop_options);
     Host host(in, loop, inbox);
     aio::Task<int> main_task = aio::create_task(loop, host.main());
     host.set_main_task(main_task);
@@ -1196,7 +1197,10 @@ int run_console(Interpreter& in, const ConsoleOptions& options) {
       status = 1;
     }
     thread.join();
-    runner.close();
+    loop.shutdown_default_executor();
+    // Tasks that outlived the grace are destroyed with the loop, each reported
+    // ("Task was destroyed but it is pending!").
+    if (loop.all_tasks().empty()) loop.close();
   }
   if (options.editor) write_all(capture.terminal(), "\x1b[?2004l");
   return status;

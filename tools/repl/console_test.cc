@@ -74,11 +74,27 @@ class ConsoleTest : public ::testing::Test {
   }
   void start() { start(console_options("/dev/null")); }
   bool at_prompt() const { return cursor_line(*repl_) == ">>>"; }
-  // Sends a line and waits for `expected` on the screen with a fresh prompt under it.
+  std::size_t count(const std::string& text) const {
+    std::string all = screen();
+    std::size_t n = 0;
+    for (std::size_t at = all.find(text); at != std::string::npos; at = all.find(text, at + 1)) ++n;
+    return n;
+  }
+  // Sends a line and waits for one more `expected` on the screen (the screen
+  // only grows above the prompt), with a fresh prompt under it.
   void run(const std::string& line, const std::string& expected) {
+    std::size_t before = count(expected);
     repl_->send(line + "\r");
-    ASSERT_TRUE(repl_->wait_for([&] { return at_prompt() && screen().find(expected) != std::string::npos; }, kDeadline))
+    ASSERT_TRUE(repl_->wait_for([&] { return at_prompt() && count(expected) > before; }, kDeadline))
         << "after " << line << ":\n" << screen();
+  }
+  // Pastes `block` (lines ended by \r, as a terminal sends them; a paste that
+  // ends with a newline runs) and waits for the prompt after it.
+  void paste(const std::string& block) {
+    std::string first = ">>> " + block.substr(0, block.find('\r'));
+    std::size_t before = count(first);
+    repl_->send("\x1b[200~" + block + "\x1b[201~");
+    ASSERT_TRUE(repl_->wait_for([&] { return at_prompt() && count(first) > before; }, kDeadline)) << screen();
   }
   // Sends a line and waits for the prompt to come back (the screen grew).
   void run(const std::string& line) {
@@ -146,8 +162,7 @@ TEST_F(ConsoleTest, TypedLineStaysIntactWhileABackgroundTaskPrints) {
 TEST_F(ConsoleTest, StderrOfABackgroundTaskGoesAboveThePrompt) {
   start();
   run("import sys");
-  repl_->send("\x1b[200~async def warn():\r    await asyncio.sleep(0.05)\r    print('warning: from the background', file=sys.stderr)\r\x1b[201~");
-  run("", ">>> async def warn():");
+  paste("async def warn():\r    await asyncio.sleep(0.05)\r    print('warning: from the background', file=sys.stderr)\r");
   run("t = asyncio.create_task(warn())");
   repl_->send("still typing");
   ASSERT_TRUE(repl_->wait_for([&] {
@@ -161,8 +176,7 @@ TEST_F(ConsoleTest, StderrOfABackgroundTaskGoesAboveThePrompt) {
 TEST_F(ConsoleTest, CtrlCCancelsOnlyTheForegroundAwait) {
   start();
   run("n = 0");
-  repl_->send("\x1b[200~async def count():\r    global n\r    while True:\r        n += 1\r        await asyncio.sleep(0.01)\r\x1b[201~");
-  run("", ">>> async def count():");
+  paste("async def count():\r    global n\r    while True:\r        n += 1\r        await asyncio.sleep(0.01)\r");
   run("bg = asyncio.create_task(count())");
   repl_->send("print('sleeping'); await asyncio.sleep(30)\r");
   ASSERT_TRUE(repl_->wait_for([&] { return screen().find("\nsleeping\n") != std::string::npos; }, kDeadline));
@@ -207,8 +221,7 @@ TEST_F(ConsoleTest, CtrlCAtThePromptClearsTheLineAndLeavesABlock) {
 
 TEST_F(ConsoleTest, SecondCtrlCDetachesTheStatement) {
   start();
-  repl_->send("\x1b[200~async def stubborn():\r    try:\r        await asyncio.sleep(30)\r    except asyncio.CancelledError:\r        await asyncio.sleep(30)\r\x1b[201~");
-  run("", ">>> async def stubborn():");
+  paste("async def stubborn():\r    try:\r        await asyncio.sleep(30)\r    except asyncio.CancelledError:\r        await asyncio.sleep(30)\r");
   repl_->send("print('waiting'); await stubborn()\r");
   ASSERT_TRUE(repl_->wait_for([&] { return screen().find("\nwaiting\n") != std::string::npos; }, kDeadline));
   repl_->send("\x03\x03");
@@ -238,6 +251,44 @@ TEST_F(ConsoleTest, CtrlDCancelsBackgroundTasksAndExitsZero) {
   EXPECT_NE(screen().find("cancelled 2 background tasks"), std::string::npos) << screen();
 }
 
+// The exit's wait is bounded: a task that ignores its cancellation is named
+// and left behind.
+TEST_F(ConsoleTest, ExitWaitsForBackgroundTasksOnlySoLong) {
+  start();
+  paste("async def deaf():\r    try:\r        await asyncio.sleep(100)\r    finally:\r        await asyncio.sleep(100)\r");
+  run("d = asyncio.create_task(deaf(), name='deaf')");
+  run("await asyncio.sleep(0)");
+  repl_->send("\x04");
+  EXPECT_EQ(exit_status(), 0);
+  EXPECT_NE(screen().find("cancelled 1 background task; still running after 2.00 s: deaf"), std::string::npos) << screen();
+}
+
+// .tasks lists the background tasks in the order the console saw them.
+TEST_F(ConsoleTest, TaskTable) {
+  start();
+  run("a = asyncio.create_task(asyncio.sleep(100), name='alpha')");
+  run("b = asyncio.create_task(asyncio.sleep(100), name='beta')");
+  run("b.cancel()", "True");
+  run(".tasks", "   1  alpha");
+  std::string text = screen();
+  std::string table = text.substr(text.rfind(">>> .tasks\n") + 11);
+  table = table.substr(0, table.find(">>>"));
+  // Ages masked: the column after the state.
+  std::string masked;
+  std::stringstream lines(table);
+  for (std::string line; std::getline(lines, line);) {
+    std::size_t s = line.find_last_of(' ');
+    masked += (line.find("age") == std::string::npos ? line.substr(0, s + 1) + "AGE" : line) + "\n";
+  }
+  EXPECT_EQ(masked,
+            "   #  name                  state            age\n"
+            "   1  alpha                 pending         AGE\n")
+      << text;
+  run("a.cancel()", "True");
+  run("await asyncio.sleep(0)");
+  run(".tasks", "no tasks");
+}
+
 TEST_F(ConsoleTest, ExitWithAStatus) {
   start();
   repl_->send("exit(3)\r");
@@ -260,12 +311,12 @@ TEST_F(ConsoleTest, HistoryIsSavedAndRecalledAcrossSessions) {
   start(console_options(history));
   repl_->send("\x1b[A\x1b[A\x1b[A");
   ASSERT_TRUE(repl_->wait_for([&] { return cursor_line(*repl_) == ">>> x = 41 + 1"; }, kDeadline)) << screen();
-  run("", "\n>>> x = 41 + 1\n");
+  run("", ">>> x = 41 + 1\n>>>");
   run("x", "\n42\n");
   // Ctrl-R finds an older entry by a piece of it.
   repl_->send("\x12" "sec");
   ASSERT_TRUE(repl_->wait_for([&] { return cursor_line(*repl_) == "(reverse-i-search)`sec': y = 'second'"; }, kDeadline)) << screen();
-  run("", ">>> y = 'second'\n");
+  run("", ">>> y = 'second'\n>>>");
   run("y", "\n'second'\n");
   repl_->send("\x04");
   EXPECT_EQ(exit_status(), 0);
@@ -366,8 +417,7 @@ TEST_F(ConsoleTest, DumbTerminalGetsThePlainConsole) {
 // for input (nothing typed meanwhile).
 TEST_F(ConsoleTest, BackgroundServerServesWhileThePromptWaits) {
   start();
-  repl_->send("\x1b[200~async def handle(r, w):\r    w.write(b'hi\\n')\r    await w.drain()\r    w.close()\r\x1b[201~");
-  run("", ">>> async def handle(r, w):");
+  paste("async def handle(r, w):\r    w.write(b'hi\\n')\r    await w.drain()\r    w.close()\r");
   run("srv = await asyncio.start_server(handle, '127.0.0.1', 0)");
   run("print('port', srv.sockets[0].getsockname()[1])", "\nport ");
   std::string text = screen();
