@@ -46,7 +46,6 @@
 #include <thread>
 
 #include "aio.h"
-#include "tools/repl/internal.h"
 #include "tools/repl/line_editor.h"
 #include "tools/repl/parser.h"
 #include "tools/repl/session.h"
