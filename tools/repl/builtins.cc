@@ -1270,6 +1270,10 @@ void Interpreter::install_builtins() {
     return binary_op(in, "**", in.arg(a, 0, "base", "pow"), in.arg(a, 1, "exp", "pow"));
   });
   builtins["input"] = builtin("input", [](Interpreter& in, CallArgs& a) -> Value {
+    if (in.console_owns_stdin) {
+      in.raise("RuntimeError", "input() is not available in the interactive console (its thread reads the terminal); "
+                               "pipe the input to the REPL or run a script");
+    }
     if (!a.pos.empty()) {
       std::string prompt = in.str(a.pos[0]);
       std::fwrite(prompt.data(), 1, prompt.size(), stdout);

@@ -9,6 +9,7 @@
 // exception's traceback (once per frame). Handlers that await run after the
 // C++ catch block has ended (GCC 12 and C++ forbid co_await inside a handler).
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 
@@ -32,7 +33,20 @@ void check_stack(Interpreter& in) {
   if (stack_base - here > kStackLimit) in.raise("RecursionError", "maximum recursion depth exceeded");
 }
 
+// Cold path of count_statement: raises KeyboardInterrupt when the console's
+// Ctrl-C is meant for the task running this statement.
+[[gnu::noinline]] void check_interrupt(Interpreter& in) {
+  std::optional<aio::AnyTask> task = aio::current_task();
+  if (!task || task->id() != in.interrupt_task) return;
+  std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::steady_clock::now().time_since_epoch()).count();
+  if (now - in.interrupt_requested_at.load() < Interpreter::kInterruptGraceNs) return;
+  if (!in.interrupt_requested.exchange(false)) return;
+  in.throw_exception(in.new_exception(in.exception_type("KeyboardInterrupt"), {}));
+}
+
 void count_statement(Interpreter& in) {
+  if (__builtin_expect(in.interrupt_requested.load(std::memory_order_relaxed), false)) check_interrupt(in);
   if (in.options.max_statements != 0 && ++in.statements_run > in.options.max_statements) {
     in.raise("RuntimeError", "the statement budget (--max-statements) is exhausted");
   }

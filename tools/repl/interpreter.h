@@ -17,6 +17,7 @@
 #ifndef AIO_TOOLS_REPL_INTERPRETER_H_
 #define AIO_TOOLS_REPL_INTERPRETER_H_
 
+#include <atomic>
 #include <exception>
 #include <map>
 #include <memory>
@@ -182,6 +183,19 @@ class Interpreter {
   std::vector<std::string> argv;
   Options options;
   bool in_asyncio_run = false;
+  // Ctrl-C for a statement that never awaits (the console, tools/repl/console.h):
+  // another thread stores interrupt_requested_at (steady_clock nanoseconds),
+  // then sets interrupt_requested. A statement boundary run by the task whose
+  // id() is interrupt_task (set on the loop thread), kInterruptGrace or more
+  // after the request, clears it and raises KeyboardInterrupt; before that,
+  // the console's cancellation (delivered at the task's next await) is given
+  // the chance to win. The only members another thread may touch.
+  static constexpr std::int64_t kInterruptGraceNs = 200'000'000;
+  std::atomic<bool> interrupt_requested{false};
+  std::atomic<std::int64_t> interrupt_requested_at{0};
+  const void* interrupt_task = nullptr;
+  // Set while the interactive console reads the terminal: input() is refused.
+  bool console_owns_stdin = false;
   std::uint64_t statements_run = 0;
   std::uint64_t random_state[2] = {0x853c49e6748fea9bULL, 0xda3e39cb94b95bdbULL};
 

@@ -4,8 +4,9 @@
 //   repl -c 'code'         runs the code as `python3 -c` would
 //   repl < statements      (stdin not a terminal) runs each statement as
 //                          `python -m asyncio` does: top-level await, values echoed
-//   repl                   (a terminal) the interactive console: the next issue;
-//                          until then it reads statements like piped stdin.
+//   repl                   (stdin and stdout terminals) the interactive console
+//                          (tools/repl/console.h): line editing, background tasks
+//                          running while you type, output above the prompt
 // --virtual-time runs the loop on virtual time (async/testing.h's clock), so
 // programs that sleep finish at once; the golden tests use it.
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "tools/repl/console.h"
 #include "tools/repl/interpreter.h"
 #include "tools/repl/lexer.h"
 #include "tools/repl/parser.h"
@@ -45,6 +47,20 @@ int run_program(repl::Interpreter& in, const std::string& source, const std::str
   }
   return 0;
 }
+
+// ---- the interactive console (issue #14) ----
+// Stdin and stdout are terminals and no program was given: the console.
+bool wants_console() { return isatty(STDIN_FILENO) && isatty(STDOUT_FILENO); }
+
+int run_interactive(repl::Interpreter& in) {
+  try {
+    return repl::run_console(in, repl::console_options_from_environment());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "repl: %s\n", e.what());
+    return 1;
+  }
+}
+// ---- end of the interactive console ----
 
 }  // namespace
 
@@ -86,12 +102,9 @@ int main(int argc, char** argv) {
       std::stringstream text;
       text << file.rdbuf();
       status = run_program(in, text.str(), argv[i]);
+    } else if (wants_console()) {
+      status = run_interactive(in);
     } else {
-      if (isatty(0)) {
-        std::fprintf(stderr,
-                     "aio REPL: asyncio's Python, run by aio (docs/repl.md). The interactive console comes next;\n"
-                     "for now type statements (top-level await works) and end with Ctrl-D.\n");
-      }
       std::stringstream text;
       text << std::cin.rdbuf();
       repl::Session session(in);

@@ -1,5 +1,6 @@
-// repl::Session: the seam between an input source (a script, piped stdin, the
-// interactive console of the next issue) and the interpreter.
+// repl::Session: the seam between an input source (a script, piped stdin) and
+// the interpreter. The interactive console (console.h) runs inputs its own way,
+// on a loop that keeps running between them.
 //
 // A Session owns one aio::Runner (one event loop kept across inputs, as
 // `python -m asyncio` keeps one) and runs each input's top-level statements as
