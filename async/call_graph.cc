@@ -191,6 +191,7 @@ std::vector<TaskSnapshot> snapshot_tasks(const EventLoop& loop) {
   for (const TaskInfo& info : infos) {
     TaskSnapshot snapshot;
     snapshot.id = id_of(info.task);
+    snapshot.number = info.task->number();
     snapshot.name = info.task->name();
     if (static_cast<const internal::LoopTask*>(info.task) == current) {
       snapshot.state = "running";

@@ -75,6 +75,9 @@ struct TaskSnapshot {
   TaskSnapshot() {}
   // The task's address, as Python's id(task): unique among live tasks.
   std::uint64_t id = 0;
+  // The task's creation number (the N of "Task-N", also for named tasks):
+  // short, and in creation order.
+  std::uint64_t number = 0;
   std::string name;
   // "running" (its step runs now), "scheduled" (ready to take a step; also a
   // task not started yet), or "waiting" (suspended on `awaiting`).

@@ -74,7 +74,7 @@ std::string answer_inspect_request(const std::string& request, const std::vector
   for (std::size_t i = 0; i < tasks.size(); ++i) {
     const TaskSnapshot& task = tasks[i];
     if (i != 0) out += ',';
-    out += "{\"id\":" + std::to_string(task.id) + ",\"name\":";
+    out += "{\"id\":" + std::to_string(task.id) + ",\"number\":" + std::to_string(task.number) + ",\"name\":";
     append_json_string(out, task.name);
     out += ",\"state\":";
     append_json_string(out, task.state);

@@ -15,7 +15,7 @@
 // The protocol (docs/async.md#inspecting-a-running-program): one request per
 // connection. The client sends the line "tasks\n"; the server answers with one
 // line of JSON and closes the connection:
-//   {"protocol":1,"pid":4242,"tasks":[{"id":94011,"name":"main","state":"waiting",
+//   {"protocol":1,"pid":4242,"tasks":[{"id":94011,"number":1,"name":"main","state":"waiting",
 //     "age_ns":1500000000,"awaiting":["gather"],"awaits":[94012,94013],"awaited_by":[]}, ...]}
 // Fields are those of aio::TaskSnapshot (async/call_graph.h); "age_ns" is null
 // when the task's creation time was not recorded. Any other request gets

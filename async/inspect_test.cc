@@ -123,7 +123,7 @@ TEST(Inspect, AnswersAreJsonWithEscapedNames) {
   task.awaits_tasks = {8, 9};
   EXPECT_EQ(internal::answer_inspect_request("tasks", {task}),
             "{\"protocol\":1,\"pid\":" + std::to_string(::getpid()) +
-                ",\"tasks\":[{\"id\":7,\"name\":\"a \\\"quoted\\\"\\nname\",\"state\":\"waiting\","
+                ",\"tasks\":[{\"id\":7,\"number\":0,\"name\":\"a \\\"quoted\\\"\\nname\",\"state\":\"waiting\","
                 "\"age_ns\":1500000000,\"awaiting\":[\"gather\"],\"awaits\":[8,9],\"awaited_by\":[]}]}\n");
 }
 
