@@ -17,6 +17,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "tools/repl/inspect_client.h"
 #include "tools/repl/interpreter.h"
 #include "tools/repl/lexer.h"
 #include "tools/repl/parser.h"
@@ -49,6 +50,11 @@ int run_program(repl::Interpreter& in, const std::string& source, const std::str
 }  // namespace
 
 int main(int argc, char** argv) {
+  // --- ps PID / pstree PID: another aio process's tasks (tools/repl/inspect_client.h) ---
+  if (argc >= 2 && (std::string(argv[1]) == "ps" || std::string(argv[1]) == "pstree")) {
+    return repl::run_inspect_command(argv[1], std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
+  }
+  // --- end of ps / pstree ---
   repl::Interpreter::Options options;
   int i = 1;
   std::string code;
