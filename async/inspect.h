@@ -12,7 +12,7 @@
 // ours is refused (SO_PEERCRED), so only the same user can ask. It is removed
 // when the server is destroyed (Runner::close, at the end of aio::run).
 //
-// The protocol (docs/async.md#inspecting-a-running-program): one request per
+// The protocol (docs/async.md, "Inspecting a running program"): one request per
 // connection. The client sends the line "tasks\n"; the server answers with one
 // line of JSON and closes the connection:
 //   {"protocol":1,"pid":4242,"tasks":[{"id":94011,"number":1,"name":"main","state":"waiting",
