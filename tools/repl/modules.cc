@@ -677,6 +677,9 @@ static Value call_graph_value(Interpreter& in, TypeObj* type, const aio::FutureC
 
 void install_asyncio(Interpreter& in) {
   current_interpreter = &in;
+  // Tasks know their age in the task table (`.tasks`); an interpreter can
+  // afford the clock read per create_task that aio leaves off by default.
+  aio::record_task_creation_times(true);
   auto* m = new ModuleObj("asyncio");
   m->type = in.t.module;
   Value module(m);
