@@ -24,11 +24,15 @@ aio::Coro<> run_workers(aio::Queue<int>& jobs) {
   co_await aio::gather(first, second);
 }
 
+aio::Coro<> tick() {
+  while (true) co_await aio::sleep(1s);
+}
+
 aio::Coro<> amain() {
   aio::Queue<int> jobs;
   aio::Task<> pool = aio::create_task(run_workers(jobs), "pool");
-  jobs.put_nowait(50);
-  co_await aio::sleep(10ms);  // worker-1 sleeps on its job, worker-2 waits for one
+  aio::Task<> ticker = aio::create_task(tick(), "ticker");
+  co_await aio::sleep(10ms);  // the workers wait for jobs, the ticker sleeps
 
   // One task's graph, as Python 3.14's asyncio.print_call_graph prints it.
   for (const aio::AnyTask& task : aio::all_tasks()) {
@@ -41,7 +45,9 @@ aio::Coro<> amain() {
     std::printf("%s: %s%s\n", task.name.c_str(), task.state.c_str(), awaiting.c_str());
   }
   pool.cancel();
+  ticker.cancel();
   co_await aio::catching<aio::CancelledError>(pool);
+  co_await aio::catching<aio::CancelledError>(ticker);
 }
 // [END call_graph]
 

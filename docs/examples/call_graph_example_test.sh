@@ -11,7 +11,8 @@ expected="* Task(name='worker-2', id=0x?)
       |   gather
 Task-1: running
 pool: waiting gather
-worker-1: waiting sleep
+ticker: waiting sleep
+worker-1: waiting Queue.get
 worker-2: waiting Queue.get"
 output=$(docs/examples/call_graph | sed -E 's/0x[0-9a-f]+/0x?/g')
 if [[ "$output" != "$expected" ]]; then
