@@ -27,7 +27,7 @@
 // cost more than the rest of create_task).
 //
 // Thread-safety: loop thread only, like everything about tasks. Another thread
-// asks through the loop (call_soon_threadsafe), as //net:inspect does.
+// asks through the loop: //async:inspect answers from loop callbacks.
 #ifndef AIO_ASYNC_CALL_GRAPH_H_
 #define AIO_ASYNC_CALL_GRAPH_H_
 
@@ -70,7 +70,7 @@ void print_call_graph(const AnyTask& task);  // on std::cout
 void print_call_graph();                     // the current task, on std::cout
 
 // One task of snapshot_tasks(): plain data, so that it can be sent to another
-// process (//net:inspect) and formatted there.
+// process (//async:inspect) and formatted there.
 struct TaskSnapshot {
   TaskSnapshot() {}
   // The task's address, as Python's id(task): unique among live tasks.
