@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "async/gather.h"
 #include "async/sleep.h"
 #include "async/task.h"
+#include "async/task_group.h"
 #include "async/testing.h"
 #include "sync/queue.h"
 #include "tools/repl/inspect_client.h"
@@ -119,6 +121,44 @@ AIO_TEST(TaskView, ALiveSnapshot) {
   queue.put_nowait(1);
   queue.put_nowait(2);
   co_await gatherer;
+}
+
+aio::Coro<> sleeper() { co_await aio::sleep(1h); }
+aio::Coro<> wait_for_task(aio::Task<> other) { co_await other; }
+aio::Coro<> shielding(aio::Task<> inner) { co_await aio::shield(inner); }
+aio::Coro<> with_group() {
+  auto scope = aio::task_group([](aio::TaskGroup& group) { group.create_task(sleeper(), "group-child"); });
+  co_await std::move(scope);
+}
+
+// The chains of the known set: a gather of workers in Queue.get, a
+// task in sleep, a task awaiting another, a shielded one, a TaskGroup.
+AIO_TEST(TaskView, ChainsOfLiveTasks) {
+  aio::Queue<int> queue;
+  aio::Task<> main = aio::create_task(gather_workers(queue), "main");
+  aio::Task<> sleeping = aio::create_task(sleeper(), "sleeper");
+  aio::Task<> waiter = aio::create_task(wait_for_task(sleeping), "waiter");
+  aio::Task<> inner = aio::create_task(sleeper(), "inner");
+  aio::Task<> shielder = aio::create_task(shielding(inner), "shielder");
+  aio::Task<> group = aio::create_task(with_group(), "group");
+  for (int i = 0; i < 3; ++i) co_await aio::testing::let_other_tasks_run();
+  std::vector<aio::TaskSnapshot> tasks = aio::snapshot_tasks();
+  std::map<std::string, std::string> chains;
+  for (const aio::TaskSnapshot& task : tasks) chains[task.name] = await_chain(tasks, task);
+  EXPECT_EQ(chains["worker-2"], "main → gather → worker-2 → Queue.get");
+  EXPECT_EQ(chains["main"], "main → gather");
+  EXPECT_EQ(chains["sleeper"], "waiter → sleeper → sleep");
+  EXPECT_EQ(chains["waiter"], "waiter → sleeper");
+  EXPECT_EQ(chains["inner"], "shielder → shield → inner → sleep");
+  EXPECT_EQ(chains["group-child"], "group → TaskGroup → group-child → sleep");
+  std::string tree = format_task_tree(tasks);
+  EXPECT_NE(tree.find("└── (T) group\n    └── TaskGroup\n        └── (T) group-child\n            └── sleep\n"),
+            std::string::npos)
+      << tree;
+  for (aio::Task<>* task : {&main, &sleeping, &inner, &group}) task->cancel();
+  co_await aio::testing::let_other_tasks_run();
+  co_await aio::testing::let_other_tasks_run();
+  EXPECT_TRUE(main.done() && waiter.done() && shielder.done() && group.done());
 }
 
 TEST(InspectClient, ParsesTheProtocolAndRejectsAnythingElse) {
