@@ -138,8 +138,8 @@ class TaskBase : public FutureStateBase, public LoopTask {
   // When the task was created, on the loop's clock, if creation times were
   // being recorded then (record_task_creation_times).
   std::optional<TimePoint> created_at() const noexcept {
-    if (created_at_ == TimePoint::min()) return std::nullopt;
-    return created_at_;
+    if (!has_created_at_) return std::nullopt;
+    return TimePoint(Duration(created_at_));
   }
   const char* call_graph_kind() const noexcept override { return "Task"; }
 
@@ -174,6 +174,7 @@ class TaskBase : public FutureStateBase, public LoopTask {
   int cancel_requests_ = 0;
   bool must_cancel_ = false;
   bool started_ = false;
+  bool has_created_at_ = false;  // beside the other flags: initialized by the same store
   // Strings most tasks never need, allocated on first use: a million idle tasks
   // should not carry two empty std::strings each.
   struct Labels {
@@ -183,7 +184,10 @@ class TaskBase : public FutureStateBase, public LoopTask {
   Labels& labels() const;
   mutable std::unique_ptr<Labels> labels_;
   std::uint64_t number_;
-  TimePoint created_at_ = TimePoint::min();  // min: not recorded
+  // The loop's time since its epoch, left uninitialized unless recorded (a
+  // TimePoint member would be zeroed): a task that does not record its
+  // creation time pays no store for it.
+  Duration::rep created_at_;
 };
 
 // Whether new tasks on this thread record their creation time (the age column
