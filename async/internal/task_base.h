@@ -131,9 +131,6 @@ class TaskBase : public FutureStateBase, public LoopTask {
   // --- for aio::capture_call_graph (call_graph.h; loop thread, cold) ---------
   // What the suspended task waits on, or null (running, scheduled, not started).
   const Cancellable* current_wait() const noexcept { return wait_; }
-  bool started() const noexcept { return started_; }
-  // Scheduled to take its next step.
-  bool scheduled() const noexcept { return queued; }
   std::uint64_t number() const noexcept { return number_; }
   // When the task was created, on the loop's clock, if creation times were
   // being recorded then (record_task_creation_times).
