@@ -117,11 +117,13 @@ std::string await_chain(const std::vector<TaskSnapshot>& tasks, const TaskSnapsh
   return chain;
 }
 
-std::string format_task_table(const std::vector<TaskSnapshot>& tasks) {
-  if (tasks.empty()) return "no tasks\n";
+std::string format_task_table(const std::vector<TaskSnapshot>& tasks) { return format_task_table(tasks, tasks); }
+
+std::string format_task_table(const std::vector<TaskSnapshot>& listed, const std::vector<TaskSnapshot>& graph) {
+  if (listed.empty()) return "no tasks\n";
   std::vector<std::vector<std::string>> rows{{"id", "name", "state", "age", "awaiting"}};
-  for (const TaskSnapshot& task : tasks) {
-    rows.push_back({std::to_string(task.number), task.name, task.state, format_age(task.age), await_chain(tasks, task)});
+  for (const TaskSnapshot& task : listed) {
+    rows.push_back({std::to_string(task.number), task.name, task.state, format_age(task.age), await_chain(graph, task)});
   }
   std::vector<std::size_t> widths(rows.front().size(), 0);
   for (const auto& row : rows) {

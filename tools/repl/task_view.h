@@ -22,6 +22,10 @@ namespace repl {
 // The table, one line per task in the snapshot's order, each line ending in a
 // newline; "no tasks\n" for an empty snapshot. Ages are "-" when unknown.
 std::string format_task_table(const std::vector<aio::TaskSnapshot>& tasks);
+// The same table for some tasks only (`rows`: say, the console's background
+// tasks, renumbered with its own numbers), their chains read in the whole
+// snapshot `graph` (so that a chain climbs through tasks not listed).
+std::string format_task_table(const std::vector<aio::TaskSnapshot>& rows, const std::vector<aio::TaskSnapshot>& graph);
 
 // What `task` is waiting on, as a chain from the task at the top of its await
 // graph down to the leaf it is suspended in: "main → gather → worker-2 →

@@ -69,6 +69,15 @@ TEST(TaskView, TheTableHasOneLinePerTaskWithAlignedColumns) {
   EXPECT_EQ(format_task_table({}), "no tasks\n");
 }
 
+TEST(TaskView, SomeRowsWithChainsReadInTheWholeGraph) {
+  std::vector<aio::TaskSnapshot> all = known_set();
+  aio::TaskSnapshot worker = all[2];
+  worker.number = 1;  // the console's own numbering
+  EXPECT_EQ(format_task_table({worker}, all),
+            "id  name      state    age  awaiting\n"
+            "1   worker-2  waiting  -    main → gather → worker-2 → Queue.get\n");
+}
+
 TEST(TaskView, TheTreeHangsAwaitedTasksUnderWhatAwaitsThem) {
   EXPECT_EQ(format_task_tree(known_set()),
             "└── (T) main\n"
