@@ -14,12 +14,12 @@
 //
 // The protocol (docs/async.md, "Inspecting a running program"): one request per
 // connection. The client sends the line "tasks\n"; the server answers with one
-// line of JSON and closes the connection:
-//   {"protocol":1,"pid":4242,"tasks":[{"id":94011,"number":1,"name":"main","state":"waiting",
-//     "age_ns":1500000000,"awaiting":["gather"],"awaits":[94012,94013],"awaited_by":[]}, ...]}
-// Fields are those of aio::TaskSnapshot (async/call_graph.h); "age_ns" is null
-// when the task's creation time was not recorded. Any other request gets
-// {"protocol":1,"error":"..."}.
+// line of JSON and closes the connection: an object with "protocol" (1),
+// "pid" and "tasks", an array of objects with the fields of aio::TaskSnapshot
+// (async/call_graph.h): "id", "number", "name", "state", "age_ns" (null when
+// the task's creation time was not recorded), "awaiting" (strings), "awaits"
+// and "awaited_by" (ids). docs/async.md shows one. Any other request gets an
+// object with "protocol" and "error".
 //
 // Threads: the server is a set of loop callbacks (add_reader / add_writer), so
 // the snapshot is taken on the loop's thread between two steps, never read
