@@ -14,12 +14,14 @@
 #error "aio needs C++20: compile with -std=c++20 (Bazel: build --cxxopt=-std=c++20 in .bazelrc)"
 #endif
 
+#include "async/call_graph.h"  // IWYU pragma: export
 #include "async/catching.h"  // IWYU pragma: export
 #include "async/coro.h"      // IWYU pragma: export
 #include "async/errors.h"    // IWYU pragma: export
 #include "async/executor.h"  // IWYU pragma: export
 #include "async/future.h"    // IWYU pragma: export
 #include "async/gather.h"    // IWYU pragma: export
+#include "async/inspect.h"   // IWYU pragma: export
 #include "async/loop.h"      // IWYU pragma: export
 #include "async/run.h"       // IWYU pragma: export
 #include "async/sleep.h"     // IWYU pragma: export

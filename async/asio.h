@@ -133,6 +133,7 @@ class AsioAwaiter final : private Cancellable {
   }
 
  private:
+  Description describe_wait() const noexcept override { return {"asio operation", nullptr}; }
   struct Link {
     AsioAwaiter* awaiter;  // null once the awaiter is gone; loop thread only
     EventLoop* loop;

@@ -107,6 +107,7 @@ class FutureAwaiter final : private FutureWaiter, private Cancellable {
     static_cast<FutureAwaiter*>(waiter)->task_->wake();
   }
   bool cancel_wait(const std::string& message) override { return state_->cancel(message); }
+  Description describe_wait() const noexcept override { return {nullptr, state_.get()}; }
 
   Ref<State> state_;
   TaskBase* task_ = nullptr;

@@ -94,6 +94,12 @@ class GatheringState : public FutureStateBase {
     if (children_.empty()) finish_now();
   }
   std::string describe() const override { return "_GatheringFuture"; }
+  const char* call_graph_kind() const noexcept override { return "gather"; }
+  void awaited_futures(std::vector<const FutureStateBase*>& out) const override {
+    for (const TaskBase* child : children_) {
+      if (!child->done()) out.push_back(child);
+    }
+  }
   ~GatheringState() override {
     // Children still running after an early error: nobody will read their
     // results, so their errors are marked as seen when they come, as asyncio's
@@ -331,6 +337,7 @@ class [[nodiscard]] GatheringFuture {
  private:
   template <class R, bool kOutcomes, class Tasks>
   friend GatheringFuture<R> internal::gather_tasks(Tasks tasks);
+  friend class internal::HandleAccess;  // shield reaches the state
   explicit GatheringFuture(internal::Ref<internal::GatheringOf<Result>> state) : state_(std::move(state)) {}
   static GatheringFuture from_state(internal::FutureStateBase* state) {
     return GatheringFuture(internal::Ref<internal::GatheringOf<Result>>(static_cast<internal::GatheringOf<Result>*>(state)));
@@ -412,26 +419,51 @@ Coro<R> timeout(std::chrono::duration<Rep, Period> delay, GatheringFuture<R> gat
 }
 
 namespace internal {
+// The future shield's awaiter waits on: a plain future that also names what it
+// shields, for call graphs. `inner` is not owned: it is read only while the
+// shielding coroutine (which holds the inner handle) waits on this state.
+template <class T>
+class ShieldState final : public FutureStateBase {
+ public:
+  ShieldState(EventLoop& loop, const FutureStateBase* inner) : FutureStateBase(loop), inner_(inner) {}
+  ResultSlot<T>& slot() noexcept { return slot_; }
+  template <class... U>
+  void set_result(U&&... value) {
+    throw_if_done("set_result");
+    if constexpr (!std::is_void_v<T>) slot_.emplace(std::forward<U>(value)...);
+    finish();
+  }
+  const char* call_graph_kind() const noexcept override { return "shield"; }
+  void awaited_futures(std::vector<const FutureStateBase*>& out) const override {
+    if (!inner_->done()) out.push_back(inner_);
+  }
+
+ private:
+  ResultSlot<T> slot_;
+  const FutureStateBase* inner_;
+};
+
 template <class Handle, class T = typename Handle::value_type>
 Coro<T> shield_handle(Handle inner) {
   if (inner.done()) co_return co_await inner;  // already done: as is
-  Future<T> outer(inner.get_loop());
-  inner.add_done_callback([outer](const Handle& done) mutable {
-    if (outer.cancelled()) {
+  Ref<ShieldState<T>> outer(new ShieldState<T>(inner.get_loop(), HandleAccess::state(inner).get()));
+  inner.add_done_callback([outer](const Handle& done) {
+    if (outer->cancelled()) {
       if (!done.cancelled()) done.exception();  // nobody else will look
       return;
     }
     if (done.cancelled()) {
-      outer.cancel();
+      outer->cancel(std::string());
     } else if (std::exception_ptr error = done.exception()) {
-      outer.set_exception(error);
+      outer->set_exception(error);
     } else if constexpr (std::is_void_v<T>) {
-      outer.set_result();
+      outer->set_result();
     } else {
-      outer.set_result(done.result());
+      outer->set_result(done.result());
     }
   });
-  co_return co_await outer;
+  FutureAwaiter<ShieldState<T>> awaiter(outer);
+  co_return co_await awaiter;
 }
 }  // namespace internal
 

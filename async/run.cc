@@ -1,6 +1,7 @@
 #include "async/run.h"
 
 #include "async/executor.h"
+#include "async/inspect.h"
 
 #include <cxxabi.h>
 #include <signal.h>
@@ -61,7 +62,19 @@ Runner::Runner(RunOptions options)
           EventLoop::Options{.virtual_time = options.virtual_time,
                              .debug = options.debug,
                              .shuffle_seed = options.shuffle_seed,
-                             .ordered = options.ordered})) {}
+                             .ordered = options.ordered})) {
+  const char* requested = std::getenv("AIO_INSPECT");
+  const bool from_environment = requested != nullptr && *requested != '\0' && std::string(requested) != "0";
+  if (options.inspect) {
+    inspect_ = std::make_unique<InspectServer>(*loop_);
+  } else if (from_environment) {
+    try {
+      inspect_ = std::make_unique<InspectServer>(*loop_);
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "aio: AIO_INSPECT is set but the inspection socket cannot be served: %s\n", error.what());
+    }
+  }
+}
 
 Runner::~Runner() {
   try {
@@ -109,6 +122,7 @@ EventLoop& Runner::get_loop() {
 void Runner::close() {
   if (!loop_) return;
   if (loop_->is_running()) throw RuntimeError("Runner::close() called while the loop is running");
+  inspect_.reset();  // the socket goes first: a snapshot of a closing loop would mislead
   cancel_remaining_tasks();
   // Jobs still running in the default pool finish first; their results then
   // find the loop closed and are dropped.

@@ -49,7 +49,14 @@ struct RunOptions {
   std::optional<std::uint64_t> shuffle_seed;
   // Never shuffle (EventLoop::Options::ordered).
   bool ordered = false;
+  // Serve this process's tasks to `ps PID` / `pstree PID` (an InspectServer,
+  // async/inspect.h; also on with AIO_INSPECT=1). Explicitly asked for, a
+  // socket that cannot be created throws; through the environment it is
+  // reported on stderr and the program runs on.
+  bool inspect = false;
 };
+
+class InspectServer;
 
 class Runner {
  public:
@@ -106,6 +113,7 @@ class Runner {
   void cancel_remaining_tasks();
 
   std::unique_ptr<EventLoop> loop_;
+  std::unique_ptr<InspectServer> inspect_;  // only with RunOptions::inspect or AIO_INSPECT=1
 };
 
 // Runs `coro` on a new loop and returns its value; see the file comment.

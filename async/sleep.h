@@ -57,6 +57,7 @@ class SleepAwaiter final : private TimerNode, private Cancellable {
  private:
   static void fire_timer(TimerNode* node) noexcept { static_cast<SleepAwaiter*>(node)->task_->wake(); }
 
+  Description describe_wait() const noexcept override { return {"sleep", nullptr}; }
   bool cancel_wait(const std::string& message) override {
     internal::LoopAccess::remove_timer(task_->loop(), this);
     cancelled_ = true;

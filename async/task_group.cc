@@ -17,6 +17,12 @@ ExceptionGroup::ExceptionGroup(std::string message, std::vector<std::exception_p
       message_(std::move(message)),
       exceptions_(std::move(exceptions)) {}
 
+void internal::TaskGroupWait::awaited_futures(std::vector<const FutureStateBase*>& out) const {
+  for (const TaskGroup::Member* member = group_->first_member_; member != nullptr; member = member->next_member) {
+    if (!member->task->done()) out.push_back(member->task.get());
+  }
+}
+
 TaskGroup::TaskGroup()
     : loop_(&get_running_loop()), parent_(&internal::current_task_or_throw("aio::task_group()")) {}
 
@@ -119,9 +125,10 @@ Coro<void> TaskGroup::exit(std::exception_ptr body_error) {
   // A loop: the wait itself can be cancelled, more than once if the parent is
   // cancelled repeatedly.
   while (member_count_ > 0) {
-    if (!on_completed_) on_completed_.emplace(*loop_);
+    if (!on_completed_) on_completed_ = internal::Ref<internal::TaskGroupWait>(new internal::TaskGroupWait(*loop_, this));
     try {
-      co_await *on_completed_;
+      internal::FutureAwaiter<internal::TaskGroupWait> awaiter(on_completed_);
+      co_await awaiter;
     } catch (const CancelledError&) {
       if (!aborting_) {
         // The parent is cancelled from outside while children run.
@@ -129,7 +136,7 @@ Coro<void> TaskGroup::exit(std::exception_ptr body_error) {
         abort();
       }
     }
-    on_completed_.reset();
+    on_completed_ = {};
   }
 
   if (parent_cancel_requested_ && parent_->uncancel() == 0) {

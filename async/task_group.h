@@ -116,6 +116,25 @@ class TaskGroupView {
   std::shared_ptr<Record> record_;
 };
 
+class TaskGroup;
+
+namespace internal {
+// What the scope's exit awaits until the last child is done: a void future that
+// also lists the group's children, for call graphs.
+class TaskGroupWait final : public FutureStateBase {
+ public:
+  TaskGroupWait(EventLoop& loop, const TaskGroup* group) : FutureStateBase(loop), group_(group) {}
+  ResultSlot<void>& slot() noexcept { return slot_; }
+  void set_result() { finish(); }
+  const char* call_graph_kind() const noexcept override { return "TaskGroup"; }
+  void awaited_futures(std::vector<const FutureStateBase*>& out) const override;
+
+ private:
+  ResultSlot<void> slot_;
+  const TaskGroup* group_;
+};
+}  // namespace internal
+
 class TaskGroup {
  public:
   TaskGroup(const TaskGroup&) = delete;
@@ -162,6 +181,7 @@ class TaskGroup {
   template <class Body>
   friend auto task_group(Body body)
       -> Coro<typename internal::TaskGroupBody<std::invoke_result_t<Body&, TaskGroup&>>::Value>;
+  friend class internal::TaskGroupWait;
 
   // A child's membership: a waiter on the child and the scheduled callback that
   // runs when it finishes (asyncio's _on_task_done, scheduled like any done
@@ -196,7 +216,7 @@ class TaskGroup {
   internal::TaskBase* parent_;
   Member* first_member_ = nullptr;
   std::size_t member_count_ = 0;
-  std::optional<Future<>> on_completed_;
+  internal::Ref<internal::TaskGroupWait> on_completed_;
   std::vector<std::exception_ptr> errors_;
   bool exiting_ = false;
   bool aborting_ = false;

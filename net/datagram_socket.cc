@@ -90,6 +90,7 @@ class DatagramSocketState final : private IoWatcher {
       task_->wake();
       return true;
     }
+    Description describe_wait() const noexcept override { return {operation_, nullptr}; }
 
     DatagramSocketState* socket_;
     const Direction direction_;

@@ -194,15 +194,15 @@ class StreamState {
   bool paused_ = false;  // reading paused because the buffer is over 2 x limit
   std::exception_ptr exception_;
   std::shared_ptr<Transport> transport_;
-  WaitList data_waiters_;
+  WaitList data_waiters_{"StreamReader", "StreamReader.read"};
   // Flow control of the writing side.
   bool writing_paused_ = false;
   bool connection_lost_ = false;
-  WaitList drain_waiters_;
+  WaitList drain_waiters_{"StreamWriter", "StreamWriter.drain"};
   // wait_closed().
   bool closed_ = false;
   std::exception_ptr closed_error_;
-  WaitList closed_waiters_;
+  WaitList closed_waiters_{"StreamWriter", "StreamWriter.wait_closed"};
   std::function<void()> on_closed_;
 };
 

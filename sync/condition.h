@@ -93,7 +93,7 @@ class Condition {
  private:
   std::unique_ptr<Lock> own_lock_;
   Lock* lock_;
-  internal::WaitList waiters_{"Condition"};
+  internal::WaitList waiters_{"Condition", "Condition.wait"};
 };
 
 }  // namespace aio

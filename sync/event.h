@@ -52,7 +52,7 @@ class Event {
   };
 
   bool set_ = false;
-  internal::WaitList waiters_;
+  internal::WaitList waiters_{"Event", "Event.wait"};
 };
 
 }  // namespace aio

@@ -113,7 +113,7 @@ class Lock {
   };
 
   bool locked_ = false;
-  internal::WaitList waiters_{"Lock"};
+  internal::WaitList waiters_{"Lock", "Lock.acquire"};
 };
 
 inline LockGuard::~LockGuard() {

@@ -277,9 +277,9 @@ class BasicQueue {
 
   std::size_t maxsize_;
   Items items_;
-  internal::WaitList getters_{"Queue"};
-  internal::WaitList putters_{"Queue"};
-  internal::WaitList joiners_{"Queue"};
+  internal::WaitList getters_{"Queue", "Queue.get"};
+  internal::WaitList putters_{"Queue", "Queue.put"};
+  internal::WaitList joiners_{"Queue", "Queue.join"};
   std::size_t unfinished_tasks_ = 0;
   bool shut_down_ = false;
 };

@@ -126,7 +126,7 @@ class Semaphore {
     }
   };
 
-  internal::WaitList waiters_{"Semaphore"};
+  internal::WaitList waiters_{"Semaphore", "Semaphore.acquire"};
 };
 
 // A Semaphore whose release() refuses to go above the initial value.

@@ -19,6 +19,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "async/errors.h"
 #include "async/internal/exceptions.h"
@@ -56,6 +57,11 @@ class FutureStateBase : public RefCounted {
   virtual bool cancel(std::string message);
   // "Future" or "Task 'name'", for reports.
   virtual std::string describe() const { return "Future"; }
+  // For aio::capture_call_graph (cold): what a task awaiting this waits on
+  // ("Future", "gather", "shield", "TaskGroup"; "Task" for a task), and the
+  // futures this one is waiting for in turn (gather's children, shield's inner).
+  virtual const char* call_graph_kind() const noexcept { return "Future"; }
+  virtual void awaited_futures(std::vector<const FutureStateBase*>& out) const { (void)out; }
 
   void add_waiter(FutureWaiter* waiter) noexcept;
   void remove_waiter(FutureWaiter* waiter) noexcept;

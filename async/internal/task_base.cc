@@ -10,6 +10,10 @@ TaskBase::TaskBase(EventLoop& loop, std::coroutine_handle<> root, std::string_vi
     : FutureStateBase(loop), root_(root), number_(number) {
   ReadyNode::run = &TaskBase::run_step;
   if (!name.empty()) set_name(std::string(name));  // unnamed tasks build no string
+  if (record_task_creation_times) [[unlikely]] {
+    created_at_ = loop.time().time_since_epoch().count();
+    has_created_at_ = true;
+  }
 }
 
 TaskBase::Labels& TaskBase::labels() const {

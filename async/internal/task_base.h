@@ -21,6 +21,7 @@
 #include <coroutine>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -45,6 +46,17 @@ class Cancellable {
   // task took the item first, without a coroutine frame for the loop.
   virtual bool still_ready() { return true; }
   bool recheck_before_resume = false;
+
+  // What the task is suspended on, for aio::capture_call_graph (cold: read only
+  // when someone asks). `what` is a static string ("sleep", "Queue.get") or
+  // null when `future` says it all; `future` is the awaited future or task, if
+  // any. Every wait already stores itself in its task (TaskBase::suspend), so
+  // describing it costs the hot path nothing.
+  struct Description {
+    const char* what = nullptr;
+    const FutureStateBase* future = nullptr;
+  };
+  virtual Description describe_wait() const noexcept { return {"a wait", nullptr}; }
 
  protected:
   ~Cancellable() = default;
@@ -116,6 +128,18 @@ class TaskBase : public FutureStateBase, public LoopTask {
   // Records the message of a cancellation a leaf delivers itself (an aborted sleep).
   void set_cancel_message(std::string message);
 
+  // --- for aio::capture_call_graph (call_graph.h; loop thread, cold) ---------
+  // What the suspended task waits on, or null (running, scheduled, not started).
+  const Cancellable* current_wait() const noexcept { return wait_; }
+  std::uint64_t number() const noexcept { return number_; }
+  // When the task was created, on the loop's clock, if creation times were
+  // being recorded then (record_task_creation_times).
+  std::optional<TimePoint> created_at() const noexcept {
+    if (!has_created_at_) return std::nullopt;
+    return TimePoint(Duration(created_at_));
+  }
+  const char* call_graph_kind() const noexcept override { return "Task"; }
+
   // Runs the first step now, inside create_task (eager start).
   void step_eagerly() { step(); }
 
@@ -147,6 +171,7 @@ class TaskBase : public FutureStateBase, public LoopTask {
   int cancel_requests_ = 0;
   bool must_cancel_ = false;
   bool started_ = false;
+  bool has_created_at_ = false;  // beside the other flags: initialized by the same store
   // Strings most tasks never need, allocated on first use: a million idle tasks
   // should not carry two empty std::strings each.
   struct Labels {
@@ -156,7 +181,16 @@ class TaskBase : public FutureStateBase, public LoopTask {
   Labels& labels() const;
   mutable std::unique_ptr<Labels> labels_;
   std::uint64_t number_;
+  // The loop's time since its epoch, left uninitialized unless recorded (a
+  // TimePoint member would be zeroed): a task that does not record its
+  // creation time pays no store for it.
+  Duration::rep created_at_;
 };
+
+// Whether new tasks on this thread record their creation time (the age column
+// of aio's task views). Off by default: reading the clock costs more than the
+// rest of create_task; the REPL and AIO_INSPECT turn it on.
+inline thread_local bool record_task_creation_times = false;
 
 }  // namespace aio::internal
 

@@ -55,6 +55,9 @@ class WaitForIo final : private IoWatcher, private Cancellable {
     ready_events_ = events;
     task_->wake();
   }
+  Description describe_wait() const noexcept override {
+    return {(events_ & EPOLLOUT) != 0 ? "socket write" : "socket read", nullptr};
+  }
   bool cancel_wait(const std::string& message) override {
     if (!watching_) return false;  // already woken
     unwatch();

@@ -35,8 +35,11 @@ class Parking;
 
 class WaitList {
  public:
-  // `owner` names the primitive in reports ("Queue", "Lock"); a string literal.
-  explicit WaitList(const char* owner = "an aio primitive") noexcept : owner_(owner) {}
+  // `owner` names the primitive in reports ("Queue", "Lock"); `operation`
+  // names the wait in call graphs ("Queue.get"; the owner if null). String
+  // literals.
+  explicit WaitList(const char* owner = "an aio primitive", const char* operation = nullptr) noexcept
+      : owner_(owner), operation_(operation != nullptr ? operation : owner) {}
   WaitList(const WaitList&) = delete;
   WaitList& operator=(const WaitList&) = delete;
   // Forgets parked nodes still listed (their tasks are being destroyed with a
@@ -63,6 +66,7 @@ class WaitList {
   Parking* last_ = nullptr;
   std::size_t size_ = 0;
   const char* owner_;
+  const char* operation_;
 };
 
 class Parking final : private Cancellable {
@@ -116,6 +120,9 @@ class Parking final : private Cancellable {
     throw RuntimeError(std::string(owner) + " was destroyed while a task waited on it");
   }
 
+  Description describe_wait() const noexcept override {
+    return {orphaned() ? orphaned_by_ : list_->operation_, nullptr};
+  }
   bool cancel_wait(const std::string& message) override {
     if (linked_) list_->remove(this);
     state_ = State::kCancelled;

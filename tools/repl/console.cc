@@ -35,6 +35,7 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -46,9 +47,11 @@
 #include <thread>
 
 #include "aio.h"
+#include "async/call_graph.h"
 #include "tools/repl/line_editor.h"
 #include "tools/repl/parser.h"
 #include "tools/repl/session.h"
+#include "tools/repl/task_view.h"
 
 namespace repl {
 
@@ -227,7 +230,7 @@ void flush_stdio() {
 const std::vector<Host::DotCommand>& Host::commands() {
   static const std::vector<DotCommand> table = {
       {"help", "", "this list", &Host::command_help},
-      {"tasks", "", "the loop's tasks: number, name, state, age", &Host::command_tasks},
+      {"tasks", "", "the background tasks: number, name, state, age, what each awaits", &Host::command_tasks},
       {"cancel", "N", "cancels task N of .tasks", &Host::command_cancel},
       {"time", "", "the loop's clock (loop.time())", &Host::command_time},
       {"load", "FILE", "runs FILE's statements in this session", &Host::command_load},
@@ -519,29 +522,27 @@ bool Host::command_help(int, const std::string&) {
   return true;
 }
 
-// The task table. After the merge with the call-graph work this prints what
-// each task awaits (tools/repl/task_view.h); today: number, name, state, age.
+// The task table (tools/repl/task_view.h): the background tasks under the
+// console's own numbers, each with what it awaits right now, read in the whole
+// loop's call graph so that a chain climbs through tasks not listed (an
+// input's own task).
 bool Host::command_tasks(int, const std::string&) {
   refresh_tasks();
-  auto now = SteadyClock::now();
-  std::string text;
-  if (seen_.empty()) {
-    text = "no tasks\n";
-  } else {
-    char line[256];
-    std::snprintf(line, sizeof line, "%4s  %-20s  %-10s  %8s\n", "#", "name", "state", "age");
-    text += line;
-    for (auto& s : seen_) {
-      std::string state = s.task.cancelling() > 0 ? "cancelling" : "pending";
-      for (auto& [id, d] : detached_) {
-        if (d.task && *d.task == s.task) state += " (detached)";
-      }
-      char age[32];
-      std::snprintf(age, sizeof age, "%.1fs", std::chrono::duration<double>(now - s.first_seen).count());
-      std::snprintf(line, sizeof line, "%4d  %-20s  %-10s  %8s\n", s.number, s.task.get_name().c_str(), state.c_str(), age);
-      text += line;
+  const std::vector<aio::TaskSnapshot> graph = aio::snapshot_tasks(loop_);
+  std::vector<aio::TaskSnapshot> rows;
+  for (const SeenTask& seen : seen_) {
+    const auto id = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(seen.task.id()));
+    auto snapshot = std::find_if(graph.begin(), graph.end(), [id](const aio::TaskSnapshot& t) { return t.id == id; });
+    if (snapshot == graph.end()) continue;  // finished since refresh_tasks()
+    aio::TaskSnapshot row = *snapshot;
+    row.number = static_cast<std::uint64_t>(seen.number);
+    if (seen.task.cancelling() > 0) row.state = "cancelling";
+    for (auto& [input, detached] : detached_) {
+      if (detached.task && *detached.task == seen.task) row.state += " (detached)";
     }
+    rows.push_back(std::move(row));
   }
+  const std::string text = format_task_table(rows, graph);
   std::fwrite(text.data(), 1, text.size(), stdout);
   return true;
 }

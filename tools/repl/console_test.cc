@@ -231,7 +231,7 @@ TEST_F(ConsoleTest, SecondCtrlCDetachesTheStatement) {
   long number = number_after(text, "to the background as task ");
   ASSERT_GT(number, 0) << text;
   std::string row = text.substr(text.find(">>> .tasks\n"));
-  EXPECT_NE(row.find(std::to_string(number) + "  Task-"), std::string::npos) << row;
+  EXPECT_NE(row.find("\n" + std::to_string(number) + " "), std::string::npos) << row;
   EXPECT_NE(row.find(" (detached)"), std::string::npos) << row;
   run(".cancel " + std::to_string(number), "detached input \"print('waiting'); await stubborn()\" ended after");
   run(".tasks", "no tasks");
@@ -244,8 +244,9 @@ TEST_F(ConsoleTest, CtrlDCancelsBackgroundTasksAndExitsZero) {
   run("t1 = asyncio.create_task(asyncio.sleep(100))");
   run("t2 = asyncio.create_task(asyncio.sleep(100))");
   // Numbered from 1: the inputs' own tasks are not listed.
-  run(".tasks", "   #  name                  state            age\n   1  Task-");
-  EXPECT_NE(screen().find("\n   2  Task-"), std::string::npos) << screen();
+  run(".tasks", "id  name    state    age");
+  EXPECT_NE(screen().find("\n1   Task-"), std::string::npos) << screen();
+  EXPECT_NE(screen().find("\n2   Task-"), std::string::npos) << screen();
   repl_->send("\x04");
   EXPECT_EQ(exit_status(), 0);
   EXPECT_NE(screen().find("cancelled 2 background tasks"), std::string::npos) << screen();
@@ -263,27 +264,40 @@ TEST_F(ConsoleTest, ExitWaitsForBackgroundTasksOnlySoLong) {
   EXPECT_NE(screen().find("cancelled 1 background task; still running after 2.00 s: deaf"), std::string::npos) << screen();
 }
 
-// .tasks lists the background tasks in the order the console saw them.
+// .tasks lists the background tasks in the order the console saw them, each
+// with what it awaits: a chain through gather to the workers' Queue.get.
 TEST_F(ConsoleTest, TaskTable) {
   start();
   run("a = asyncio.create_task(asyncio.sleep(100), name='alpha')");
   run("b = asyncio.create_task(asyncio.sleep(100), name='beta')");
   run("b.cancel()", "True");
-  run(".tasks", "   1  alpha");
+  run("q = asyncio.Queue()");
+  paste("async def boss():\r    await asyncio.gather(q.get(), asyncio.sleep(100))\r");
+  run("c = asyncio.create_task(boss(), name='boss')");
+  run("await asyncio.sleep(0)");
+  run(".tasks", "awaiting");
   std::string text = screen();
   std::string table = text.substr(text.rfind(">>> .tasks\n") + 11);
   table = table.substr(0, table.find(">>>"));
-  // Ages masked: the column after the state.
+  // Ages masked: the column from "age" to "awaiting" in the header.
+  std::size_t age = table.find("age"), awaiting = table.find("awaiting");
+  ASSERT_TRUE(age != std::string::npos && awaiting != std::string::npos) << text;
   std::string masked;
   std::stringstream lines(table);
-  for (std::string line; std::getline(lines, line);) {
-    std::size_t s = line.find_last_of(' ');
-    masked += (line.find("age") == std::string::npos ? line.substr(0, s + 1) + "AGE" : line) + "\n";
+  for (std::string line; std::getline(lines, line) && masked.size() < 200;) {
+    if (line.size() > awaiting) line.replace(age, awaiting - age, "AGE  ");
+    masked += line + "\n";
   }
-  EXPECT_EQ(masked,
-            "   #  name                  state            age\n"
-            "   1  alpha                 pending         AGE\n")
+  // The first rows exactly (beta, number 2, has ended); gather's two children
+  // follow, named Task-N.
+  EXPECT_EQ(masked.substr(0, masked.find("\n4 ")),
+            "id  name     state    AGE  awaiting\n"
+            "1   alpha    waiting  AGE  alpha → sleep\n"
+            "3   boss     waiting  AGE  boss → gather")
       << text;
+  EXPECT_NE(table.find("boss → gather → Task-"), std::string::npos) << text;
+  EXPECT_NE(table.find("→ Queue.get\n"), std::string::npos) << text;
+  run("c.cancel()", "True");
   run("a.cancel()", "True");
   run("await asyncio.sleep(0)");
   run(".tasks", "no tasks");

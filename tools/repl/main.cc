@@ -19,6 +19,7 @@
 #include <sstream>
 
 #include "tools/repl/console.h"
+#include "tools/repl/inspect_client.h"
 #include "tools/repl/interpreter.h"
 #include "tools/repl/lexer.h"
 #include "tools/repl/parser.h"
@@ -65,6 +66,11 @@ int run_interactive(repl::Interpreter& in) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // --- ps PID / pstree PID: another aio process's tasks (tools/repl/inspect_client.h) ---
+  if (argc >= 2 && (std::string(argv[1]) == "ps" || std::string(argv[1]) == "pstree")) {
+    return repl::run_inspect_command(argv[1], std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
+  }
+  // --- end of ps / pstree ---
   repl::Interpreter::Options options;
   int i = 1;
   std::string code;

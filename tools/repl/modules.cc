@@ -15,6 +15,7 @@
 #include <random>
 #include <thread>
 
+#include "async/call_graph.h"
 #include "tools/repl/internal.h"
 
 namespace repl {
@@ -642,8 +643,43 @@ aio::Coro<Value> Interpreter::coroutine_for_task(const Value& awaitable, const c
   raise("TypeError", "a coroutine was expected, got " + repr(awaitable));
 }
 
+// asyncio.capture_call_graph's `limit`: keep |limit| entries of each call
+// stack (innermost first): the first ones for limit > 0, the last for < 0.
+static void limit_call_stacks(aio::FutureCallGraph& graph, const std::optional<std::int64_t>& limit) {
+  if (limit) {
+    std::vector<std::string>& stack = graph.call_stack;
+    const std::size_t keep = static_cast<std::size_t>(*limit < 0 ? -*limit : *limit);
+    if (keep < stack.size()) {
+      if (*limit >= 0) {
+        stack.erase(stack.begin() + static_cast<std::ptrdiff_t>(keep), stack.end());
+      } else {
+        stack.erase(stack.begin(), stack.end() - static_cast<std::ptrdiff_t>(keep));
+      }
+    }
+  }
+  for (aio::FutureCallGraph& parent : graph.awaited_by) limit_call_stacks(parent, limit);
+}
+
+// A FutureCallGraph object: future (the task), call_stack (a tuple of str),
+// awaited_by (a tuple of FutureCallGraph).
+static Value call_graph_value(Interpreter& in, TypeObj* type, const aio::FutureCallGraph& graph) {
+  auto* object = new InstanceObj(type);
+  Value result(object);
+  object->attrs["future"] = task_value(in, graph.task);
+  std::vector<Value> stack;
+  for (const std::string& entry : graph.call_stack) stack.push_back(in.str_value(entry));
+  object->attrs["call_stack"] = in.tuple_value(std::move(stack));
+  std::vector<Value> parents;
+  for (const aio::FutureCallGraph& parent : graph.awaited_by) parents.push_back(call_graph_value(in, type, parent));
+  object->attrs["awaited_by"] = in.tuple_value(std::move(parents));
+  return result;
+}
+
 void install_asyncio(Interpreter& in) {
   current_interpreter = &in;
+  // Tasks know their age in the task table (`.tasks`); an interpreter can
+  // afford the clock read per create_task that aio leaves off by default.
+  aio::record_task_creation_times(true);
   auto* m = new ModuleObj("asyncio");
   m->type = in.t.module;
   Value module(m);
@@ -709,6 +745,78 @@ void install_asyncio(Interpreter& in) {
     for (const aio::AnyTask& task : aio::all_tasks()) set_add(in, out, task_value(in, task));
     return out;
   }, "aio::all_tasks() -> std::vector<aio::AnyTask> — docs/async.md#tasks-aiocreate_task");
+
+  // Python 3.14's call graph functions (asyncio/graph.py) over aio::capture_call_graph.
+  // A call stack entry is what the task is suspended on ("Queue.get"), a str:
+  // C++ coroutines have no frames to show. `depth` is accepted and ignored
+  // (it skips Python frames of the current task).
+  TypeObj* call_graph_type = native_type(in, "FutureCallGraph", "asyncio.graph",
+                                         "aio::FutureCallGraph (future, call_stack, awaited_by) — docs/async.md#call-graphs-aiocapture_call_graph");
+  A["FutureCallGraph"] = Value(call_graph_type);
+  struct GraphArgs {
+    std::optional<aio::AnyTask> task;  // empty: no current task
+    std::optional<std::int64_t> limit;
+  };
+  auto graph_args = [](Interpreter& in, CallArgs& a, const char* function, bool with_file) {
+    for (auto& [k, v] : a.kw) {
+      if (k != "depth" && k != "limit" && !(with_file && k == "file")) {
+        in.raise("TypeError", std::string(function) + "() got an unexpected keyword argument '" + k + "'");
+      }
+    }
+    if (a.pos.size() > 1) in.raise("TypeError", std::string(function) + "() takes at most 1 positional argument");
+    running_loop(in);
+    GraphArgs out;
+    for (auto& [k, v] : a.kw) {
+      if (k == "limit" && !v.is_none()) out.limit = in.to_int(v, "limit must be an int or None");
+    }
+    Value future = a.pos.empty() ? Value() : a.pos[0];
+    if (future.is_none()) {
+      out.task = aio::current_task();
+    } else {
+      if (!future.is_obj() || in.type_of(future) != in.t.task) {
+        in.raise("TypeError", in.repr(future) + " object does not appear to be compatible with asyncio.Future");
+      }
+      auto* t = future.as<TaskObj>();
+      out.task = t->task.valid() ? aio::AnyTask(t->task) : *t->any;
+      if (out.task->done()) in.raise("InvalidStateError", "capture_call_graph: " + out.task->get_name() + " is done");
+    }
+    return out;
+  };
+  auto capture = [graph_args](Interpreter& in, CallArgs& a, const char* function,
+                              bool with_file) -> std::optional<aio::FutureCallGraph> {
+    GraphArgs args = graph_args(in, a, function, with_file);
+    if (!args.task) return std::nullopt;
+    aio::FutureCallGraph graph = aio::capture_call_graph(*args.task);
+    limit_call_stacks(graph, args.limit);
+    return graph;
+  };
+  auto graph_value = [call_graph_type](Interpreter& in, const aio::FutureCallGraph& graph) {
+    return call_graph_value(in, call_graph_type, graph);
+  };
+  def("capture_call_graph", [capture, graph_value](Interpreter& in, CallArgs& a) -> Value {
+    std::optional<aio::FutureCallGraph> graph = capture(in, a, "capture_call_graph", false);
+    return graph ? graph_value(in, *graph) : Value();
+  }, "aio::capture_call_graph(AnyTask) -> aio::FutureCallGraph — docs/async.md#call-graphs-aiocapture_call_graph");
+  def("format_call_graph", [capture](Interpreter& in, CallArgs& a) -> Value {
+    std::optional<aio::FutureCallGraph> graph = capture(in, a, "format_call_graph", false);
+    return in.str_value(graph ? aio::format_call_graph(*graph) : std::string());
+  }, "aio::format_call_graph(AnyTask) -> std::string — docs/async.md#call-graphs-aiocapture_call_graph");
+  def("print_call_graph", [capture](Interpreter& in, CallArgs& a) -> Value {
+    Value file;
+    for (auto& [k, v] : a.kw) {
+      if (k == "file") file = v;
+    }
+    std::optional<aio::FutureCallGraph> graph = capture(in, a, "print_call_graph", true);
+    std::string text = (graph ? aio::format_call_graph(*graph) : std::string()) + "\n";
+    if (file.is_none()) {
+      std::fwrite(text.data(), 1, text.size(), stdout);
+    } else {
+      CallArgs write;
+      write.pos.push_back(in.str_value(text));
+      in.call(in.getattr(file, "write"), write);
+    }
+    return Value();
+  }, "aio::print_call_graph(AnyTask) — docs/async.md#call-graphs-aiocapture_call_graph");
 
   def("gather", [](Interpreter& in, CallArgs& a) -> Value {
     bool return_exceptions = false;
