@@ -4,7 +4,8 @@
 # request, with epoll and with io_uring), in the same run, rounds alternating.
 # nginx counts the requests (stub_status), so no client's own report is
 # trusted; CPU is user + system from /usr/bin/time. nginx is pinned to core 0,
-# the clients to core 1.
+# the clients to core 1. Run it on an otherwise idle machine: a round's figure
+# still moves by 10-15% on a VM, so take the medians of five rounds or more.
 #
 #   ./bazelw build -c opt //tools/loadgen
 #   bash tools/loadgen/bench/floor.sh [-c CONNECTIONS] [-d SECONDS] [-r ROUNDS] [LOADGEN]
@@ -66,8 +67,13 @@ measure() {
 }
 
 results="$work/results"
+# Each round starts with the next client, so that none always runs right after
+# the same other one (whose connections nginx may still be closing), with a
+# pause between runs for the same reason.
 for round in $(seq "$rounds"); do
-  for name in "${names[@]}"; do
+  for offset in "${!names[@]}"; do
+    name=${names[$(((round + offset) % ${#names[@]}))]}
+    sleep 1
     line=$(measure "$name")
     echo "round $round: $line"
     echo "$line" >>"$results"
