@@ -162,7 +162,8 @@ class Host {
   void interrupt(int id);
   void detach(int id);
   void complete_request(int id, const std::string& word);
-  void quit() { begin_shutdown(0); }
+  // Leaves the session: background tasks cancelled (bounded), then `status`.
+  void quit(int status = 0) { begin_shutdown(status); }
 
  private:
   struct Foreground {
@@ -899,6 +900,17 @@ void Console::handle_signal() {
       if (prompt_shown_ && options_.editor) redraw();
       continue;
     }
+    if (info.ssi_signo == SIGTERM || info.ssi_signo == SIGHUP) {
+      // kill(1) or a closed terminal: leave as Ctrl-D does (background tasks
+      // cancelled, the terminal restored), with the status a shell expects
+      // of a process ended by that signal.
+      if (state_ == State::kExiting) continue;
+      const int status = 128 + static_cast<int>(info.ssi_signo);
+      if (options_.editor && prompt_shown_) finish_area();
+      state_ = State::kExiting;
+      post([status](Host& host) { host.quit(status); });
+      continue;
+    }
     // SIGINT: from the terminal in plain mode, from kill(1) in both.
     if (state_ == State::kRunning) {
       interrupt_running();
@@ -1062,7 +1074,8 @@ class OutputCapture {
   int read_end_ = -1;
 };
 
-// SIGINT and SIGWINCH reach the console thread's signalfd only.
+// SIGINT, SIGWINCH, SIGTERM and SIGHUP reach the console thread's signalfd
+// only (a SIGTERM's default action would leave the terminal in raw mode).
 class SignalRoute {
  public:
   SignalRoute() {
@@ -1070,6 +1083,8 @@ class SignalRoute {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGWINCH);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     ::pthread_sigmask(SIG_BLOCK, &set, &saved_);
     fd_ = ::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (fd_ < 0) throw std::runtime_error(std::string("repl: signalfd: ") + std::strerror(errno));

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -250,6 +251,19 @@ TEST_F(ConsoleTest, CtrlDCancelsBackgroundTasksAndExitsZero) {
   repl_->send("\x04");
   EXPECT_EQ(exit_status(), 0);
   EXPECT_NE(screen().find("cancelled 2 background tasks"), std::string::npos) << screen();
+}
+
+// kill(1) (SIGTERM) or a hung-up terminal (SIGHUP) ends the session as Ctrl-D
+// does, restoring the terminal, with the status of that signal.
+TEST_F(ConsoleTest, SigtermLeavesAsCtrlDDoesAndRestoresTheTerminal) {
+  start();
+  run("t = asyncio.create_task(asyncio.sleep(100))");
+  std::size_t from = repl_->raw().size();
+  repl_->signal(SIGTERM);
+  EXPECT_EQ(exit_status(), 128 + SIGTERM);
+  EXPECT_NE(screen().find("cancelled 1 background task"), std::string::npos) << screen();
+  // Bracketed paste switched off again: the console restored the terminal.
+  EXPECT_NE(repl_->raw().find("\x1b[?2004l", from), std::string::npos) << repl_->raw().substr(from);
 }
 
 // The exit's wait is bounded: a task that ignores its cancellation is named
