@@ -357,6 +357,30 @@ bool is_complete_input(const std::string& text) {
 
 // ---- colour ----
 
+namespace {
+
+// Where the string literal whose quote is at `line[i]` ends (past its closing
+// quote, or the line's end for one that continues on the next line).
+std::size_t string_literal_end(std::string_view line, std::size_t i) {
+  const char quote = line[i];
+  const bool triple = line.compare(i, 3, std::string(3, quote)) == 0;
+  std::size_t k = i + (triple ? 3 : 1);
+  while (k < line.size()) {
+    if (line[k] == '\\') {
+      k += 2;
+      continue;
+    }
+    if (triple ? line.compare(k, 3, std::string(3, quote)) == 0 : line[k] == quote) {
+      k += triple ? 3 : 1;
+      break;
+    }
+    ++k;
+  }
+  return std::min(k, line.size());
+}
+
+}  // namespace
+
 std::string highlight_python(std::string_view line) {
   std::string out;
   const auto& keywords = python_keywords();
@@ -379,17 +403,7 @@ std::string highlight_python(std::string_view line) {
         out += kStringColour;
         out += word;
         i = j;
-        c = line[i];
-        // fall through to the string scan below with the colour already on
-        std::size_t k = i + 1;
-        bool triple = line.compare(i, 3, std::string(3, c)) == 0;
-        if (triple) k = i + 3;
-        while (k < line.size()) {
-          if (line[k] == '\\') { k += 2; continue; }
-          if (triple ? line.compare(k, 3, std::string(3, c)) == 0 : line[k] == c) { k += triple ? 3 : 1; break; }
-          ++k;
-        }
-        k = std::min(k, line.size());
+        std::size_t k = string_literal_end(line, i);
         out.append(line.substr(i, k - i));
         out += kReset;
         i = k;
@@ -404,15 +418,7 @@ std::string highlight_python(std::string_view line) {
       continue;
     }
     if (c == '\'' || c == '"') {
-      std::size_t k = i + 1;
-      bool triple = line.compare(i, 3, std::string(3, c)) == 0;
-      if (triple) k = i + 3;
-      while (k < line.size()) {
-        if (line[k] == '\\') { k += 2; continue; }
-        if (triple ? line.compare(k, 3, std::string(3, c)) == 0 : line[k] == c) { k += triple ? 3 : 1; break; }
-        ++k;
-      }
-      k = std::min(k, line.size());
+      std::size_t k = string_literal_end(line, i);
       out += kStringColour;
       out.append(line.substr(i, k - i));
       out += kReset;

@@ -273,6 +273,12 @@ TEST(ColourTest, SyntaxAndTracebacks) {
             "\x1b[1;34mfor\x1b[0m x \x1b[1;34min\x1b[0m \x1b[32m'ab'\x1b[0m: \x1b[36mprint\x1b[0m(\x1b[33m1\x1b[0m)  "
             "\x1b[31m# c\x1b[0m");
   EXPECT_EQ(display_width(highlight_python("async def f(): return b'x'")), 26);
+  // Strings: a prefix is coloured with its string, an escaped quote does not end
+  // one, a triple-quoted string ends at its triple quote, an unterminated one at
+  // the line's end.
+  EXPECT_EQ(highlight_python("f'a\\'b' x"), "\x1b[32mf'a\\'b'\x1b[0m x");
+  EXPECT_EQ(highlight_python("\"\"\"a\"b\"\"\" x"), "\x1b[32m\"\"\"a\"b\"\"\"\x1b[0m x");
+  EXPECT_EQ(highlight_python("'open"), "\x1b[32m'open\x1b[0m");
   bool in = false;
   std::string tb = colour_traceback(
       "Traceback (most recent call last):\n  File \"<stdin>\", line 1, in <module>\n    1/0\nZeroDivisionError: division by zero\nafter\n", &in);
