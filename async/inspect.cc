@@ -25,7 +25,7 @@ namespace {
 constexpr std::size_t kMaxRequest = 1024;
 
 [[noreturn]] void throw_errno(const std::string& what) {
-  throw std::system_error(errno, std::generic_category(), what);
+  throw std::system_error(errno, std::system_category(), what);
 }
 
 void append_json_string(std::string& out, const std::string& text) {
@@ -114,7 +114,7 @@ InspectServer::InspectServer(EventLoop& loop) : loop_(loop), path_(socket_path_f
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   if (path_.size() >= sizeof address.sun_path) {
-    throw std::system_error(ENAMETOOLONG, std::generic_category(), "aio inspect: socket path too long: " + path_);
+    throw std::system_error(ENAMETOOLONG, std::system_category(), "aio inspect: socket path too long: " + path_);
   }
   std::memcpy(address.sun_path, path_.c_str(), path_.size() + 1);
   listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -128,7 +128,7 @@ InspectServer::InspectServer(EventLoop& loop) : loop_(loop), path_(socket_path_f
   if (::bind(listen_fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
     int error = errno;
     ::close(listen_fd_);
-    throw std::system_error(error, std::generic_category(), "aio inspect: bind " + path_);
+    throw std::system_error(error, std::system_category(), "aio inspect: bind " + path_);
   }
   // The default umask already denies others write access (which connecting
   // needs); 0600 makes it explicit.
@@ -136,7 +136,7 @@ InspectServer::InspectServer(EventLoop& loop) : loop_(loop), path_(socket_path_f
     int error = errno;
     ::close(listen_fd_);
     ::unlink(path_.c_str());
-    throw std::system_error(error, std::generic_category(), "aio inspect: listen " + path_);
+    throw std::system_error(error, std::system_category(), "aio inspect: listen " + path_);
   }
   try {
     loop_.add_reader(listen_fd_, [this] { accept_all(); });
