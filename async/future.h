@@ -40,8 +40,10 @@
 namespace aio {
 namespace internal {
 
+// A future's state with its result: Future<T>'s, and the states of waits that
+// also describe themselves to call graphs (shield's, a TaskGroup's exit).
 template <class T>
-class FutureState final : public FutureStateBase {
+class ValueFutureState : public FutureStateBase {
  public:
   using FutureStateBase::FutureStateBase;
   ResultSlot<T>& slot() noexcept { return slot_; }
@@ -55,6 +57,12 @@ class FutureState final : public FutureStateBase {
 
  private:
   ResultSlot<T> slot_;
+};
+
+template <class T>
+class FutureState final : public ValueFutureState<T> {
+ public:
+  using ValueFutureState<T>::ValueFutureState;
 };
 
 // The task currently running on this thread's loop; throws if there is none.

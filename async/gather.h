@@ -423,23 +423,15 @@ namespace internal {
 // shields, for call graphs. `inner` is not owned: it is read only while the
 // shielding coroutine (which holds the inner handle) waits on this state.
 template <class T>
-class ShieldState final : public FutureStateBase {
+class ShieldState final : public ValueFutureState<T> {
  public:
-  ShieldState(EventLoop& loop, const FutureStateBase* inner) : FutureStateBase(loop), inner_(inner) {}
-  ResultSlot<T>& slot() noexcept { return slot_; }
-  template <class... U>
-  void set_result(U&&... value) {
-    throw_if_done("set_result");
-    if constexpr (!std::is_void_v<T>) slot_.emplace(std::forward<U>(value)...);
-    finish();
-  }
+  ShieldState(EventLoop& loop, const FutureStateBase* inner) : ValueFutureState<T>(loop), inner_(inner) {}
   const char* call_graph_kind() const noexcept override { return "shield"; }
   void awaited_futures(std::vector<const FutureStateBase*>& out) const override {
     if (!inner_->done()) out.push_back(inner_);
   }
 
  private:
-  ResultSlot<T> slot_;
   const FutureStateBase* inner_;
 };
 

@@ -121,16 +121,13 @@ class TaskGroup;
 namespace internal {
 // What the scope's exit awaits until the last child is done: a void future that
 // also lists the group's children, for call graphs.
-class TaskGroupWait final : public FutureStateBase {
+class TaskGroupWait final : public ValueFutureState<void> {
  public:
-  TaskGroupWait(EventLoop& loop, const TaskGroup* group) : FutureStateBase(loop), group_(group) {}
-  ResultSlot<void>& slot() noexcept { return slot_; }
-  void set_result() { finish(); }
+  TaskGroupWait(EventLoop& loop, const TaskGroup* group) : ValueFutureState<void>(loop), group_(group) {}
   const char* call_graph_kind() const noexcept override { return "TaskGroup"; }
   void awaited_futures(std::vector<const FutureStateBase*>& out) const override;
 
  private:
-  ResultSlot<void> slot_;
   const TaskGroup* group_;
 };
 }  // namespace internal
